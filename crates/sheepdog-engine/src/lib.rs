@@ -1,0 +1,492 @@
+//! The decision pipeline: parse → enrich → features → policy → decision.
+//!
+//! `Engine::decide` takes a parsed event (and its raw bytes, for the journal), derives its keys
+//! and signals, updates and reads its windowed features in the state store, asks the policy, and
+//! returns the decision, with idempotency by event id. With a journal, every fresh decision is
+//! queued to the append-only log before `decide` returns, and callers answer only after the
+//! journal says it is durable. The engine does no networking and never reads the wall clock for
+//! windows: time is the event's, or the receive time the caller passes in.
+
+pub mod enrich;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::RwLock;
+use sheepdog_model::{
+    parse_event, Decision, Event, EventType, FeatureDef, FeatureKind, KeyKind, Outcome,
+};
+use sheepdog_policy::{Policy, PolicyInput, Signal, Verdict};
+use sheepdog_state::{
+    key_hash, member_hash, Idempotent, Journal, JournalError, JournalOptions, MemoryStore,
+    MemoryStoreOptions, Observation, Op, StateStore, WindowSpec,
+};
+
+pub use enrich::{EnrichOptions, Keys};
+
+/// Engine options.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub enrich: EnrichOptions,
+    /// Prefix of ids assigned to events sent without one.
+    pub id_prefix: String,
+    /// Take a snapshot once this many records were journaled since the last one (0: never
+    /// automatically; `snapshot()` still works).
+    pub snapshot_every: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("state: {0}")]
+    Store(#[from] sheepdog_state::StoreError),
+    #[error("replaying record {seq}: {message}")]
+    Replay { seq: u64, message: String },
+}
+
+/// A policy with its features resolved to state-store windows.
+struct Loaded {
+    policy: Arc<dyn Policy>,
+    features: Vec<Compiled>,
+}
+
+struct Compiled {
+    id: u32,
+    types: u8,
+    key: KeyKind,
+    member: Option<KeyKind>,
+    window: WindowSpec,
+}
+
+fn compile(def: &FeatureDef) -> Compiled {
+    // The id covers the whole definition: a changed window or key starts a fresh series, and
+    // unchanged features keep their state across policy reloads.
+    let text = format!(
+        "{}|{:?}|{:?}|{}|{}|{}",
+        def.name, def.kind, def.key, def.event_types, def.window_ms, def.buckets
+    );
+    Compiled {
+        id: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as u32,
+        types: def.event_types,
+        key: def.key,
+        member: match def.kind {
+            FeatureKind::Count => None,
+            FeatureKind::Distinct(k) => Some(k),
+        },
+        window: WindowSpec {
+            bucket_ms: def.bucket_ms(),
+            buckets: def.buckets.max(1),
+        },
+    }
+}
+
+/// Counters of decisions by event type and outcome, and of labels.
+#[derive(Default)]
+pub struct EngineStats {
+    decisions: [[AtomicU64; 4]; 7],
+    repeats: AtomicU64,
+}
+
+impl EngineStats {
+    pub fn decisions(&self, t: EventType, o: Outcome) -> u64 {
+        self.decisions[t.index()][o.index()].load(Ordering::Relaxed)
+    }
+    pub fn repeats(&self) -> u64 {
+        self.repeats.load(Ordering::Relaxed)
+    }
+}
+
+/// The answer to one event.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub decision: Arc<Decision>,
+    /// True when the id was seen before and this is the first decision again.
+    pub repeat: bool,
+    /// Journal sequence number to wait for before answering.
+    pub durable_seq: Option<u64>,
+}
+
+/// Scratch buffers reused across events on one thread.
+#[derive(Default)]
+pub struct Scratch {
+    keys: Keys,
+    signals: Vec<Signal>,
+    observations: Vec<Observation>,
+    slots: Vec<usize>,
+    values: Vec<u32>,
+    features: Vec<Option<f64>>,
+}
+
+/// The decision engine. Shared as `Arc<Engine>` by the server and the CLI.
+pub struct Engine {
+    options: EngineOptions,
+    store: Arc<dyn StateStore>,
+    loaded: RwLock<Arc<Loaded>>,
+    journal: Option<Journal>,
+    /// Events take it shared; a snapshot takes it exclusively so that the state it exports
+    /// matches a journal position exactly.
+    gate: RwLock<()>,
+    next_id: AtomicU64,
+    last_snapshot: AtomicU64,
+    stats: EngineStats,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+impl Engine {
+    /// An engine on the embedded in-memory store, without durability.
+    pub fn in_memory(
+        policy: Arc<dyn Policy>,
+        store: MemoryStoreOptions,
+        options: EngineOptions,
+    ) -> Engine {
+        Engine::with_store(policy, Arc::new(MemoryStore::new(store)), None, options)
+    }
+
+    /// An engine on any store, with an optional journal.
+    pub fn with_store(
+        policy: Arc<dyn Policy>,
+        store: Arc<dyn StateStore>,
+        journal: Option<Journal>,
+        options: EngineOptions,
+    ) -> Engine {
+        Engine {
+            options,
+            store,
+            loaded: RwLock::new(Arc::new(Loaded {
+                features: policy.features().iter().map(compile).collect(),
+                policy,
+            })),
+            journal,
+            gate: RwLock::new(()),
+            next_id: AtomicU64::new(0),
+            last_snapshot: AtomicU64::new(0),
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// An engine whose state lives in `dir`: loads the newest snapshot, replays the journal
+    /// after it, and journals every new decision.
+    pub fn open_durable(
+        policy: Arc<dyn Policy>,
+        store: MemoryStoreOptions,
+        dir: &Path,
+        journal_options: JournalOptions,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
+        let (journal, recovery) = Journal::open(dir, journal_options)?;
+        let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new(store));
+        let mut covered = 0;
+        if let Some((seq, payload)) = &recovery.snapshot {
+            store.import(payload)?;
+            covered = *seq;
+        }
+        let engine = Engine::with_store(policy, store, Some(journal), options);
+        engine.last_snapshot.store(covered, Ordering::Relaxed);
+        let n = recovery.records.len();
+        for r in recovery.records {
+            engine.replay(&r).map_err(|message| EngineError::Replay {
+                seq: r.seq,
+                message,
+            })?;
+        }
+        tracing::info!(dir = %dir.display(), snapshot_covers = covered, replayed = n, "state recovered");
+        Ok(engine)
+    }
+
+    fn replay(&self, r: &sheepdog_state::ReplayRecord) -> Result<(), String> {
+        let event = parse_event(r.event.get().as_bytes()).map_err(|e| e.message)?;
+        let decision: Decision =
+            serde_json::from_str(r.decision.get()).map_err(|e| e.to_string())?;
+        let ts = event.timestamp.map_or(r.received_ms, |t| t.0);
+        let loaded = self.loaded.read().clone();
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            enrich::enrich(&event, &self.options.enrich, &mut s.keys, &mut s.signals);
+            if event.event_type != EventType::Label {
+                self.features(&loaded, &event, ts, true, s);
+            }
+        });
+        let id = decision.event_id.clone();
+        self.store.remember(&id, ts, Arc::new(decision));
+        Ok(())
+    }
+
+    pub fn policy(&self) -> Arc<dyn Policy> {
+        self.loaded.read().policy.clone()
+    }
+
+    /// Swaps the policy atomically: an event in flight sees the old one or the new one whole.
+    pub fn set_policy(&self, policy: Arc<dyn Policy>) {
+        let loaded = Arc::new(Loaded {
+            features: policy.features().iter().map(compile).collect(),
+            policy,
+        });
+        *self.loaded.write() = loaded;
+    }
+
+    pub fn store(&self) -> &Arc<dyn StateStore> {
+        &self.store
+    }
+
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
+    /// Decides one event. `raw` is the event's JSON as received (journaled as is);
+    /// `received_ms` is the receive time, used when the event has no timestamp.
+    pub fn decide(
+        &self,
+        event: &Event,
+        raw: &[u8],
+        received_ms: i64,
+        explain: bool,
+    ) -> Result<Output, EngineError> {
+        let started = Instant::now();
+        let ts = event.timestamp.map_or(received_ms, |t| t.0);
+        let _gate = self.gate.read();
+        let loaded = self.loaded.read().clone();
+        let mut failure: Option<EngineError> = None;
+        let mut durable_seq = None;
+        let mut explained: Option<BTreeMap<String, f64>> = None;
+        let mut decide_fresh = |id: String| -> Arc<Decision> {
+            let mut decision = SCRATCH.with(|s| {
+                let s = &mut *s.borrow_mut();
+                self.score(&loaded, event, ts, id, s, explain.then_some(&mut explained))
+            });
+            decision.latency_us = started.elapsed().as_micros() as u64;
+            let decision = Arc::new(decision);
+            if let Some(j) = &self.journal {
+                match serde_json::to_vec(&*decision) {
+                    Ok(json) => match j.append(received_ms, raw, &json) {
+                        Ok(seq) => durable_seq = Some(seq),
+                        Err(e) => failure = Some(e.into()),
+                    },
+                    Err(e) => {
+                        failure = Some(EngineError::Replay {
+                            seq: 0,
+                            message: e.to_string(),
+                        })
+                    }
+                }
+            }
+            decision
+        };
+        let (decision, repeat) = match &event.id {
+            Some(id) => match self
+                .store
+                .idempotent(id, ts, &mut || decide_fresh(id.clone()))
+            {
+                Idempotent::Fresh(d) => (d, false),
+                Idempotent::Repeat(d) => (d, true),
+            },
+            None => {
+                let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+                (
+                    decide_fresh(format!("{}{n}", self.options.id_prefix)),
+                    false,
+                )
+            }
+        };
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if repeat {
+            self.stats.repeats.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.stats.decisions[event.event_type.index()][decision.decision.index()]
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        let decision = match explained {
+            Some(map) => {
+                let mut d = (*decision).clone();
+                d.features = Some(map);
+                Arc::new(d)
+            }
+            None => decision,
+        };
+        Ok(Output {
+            decision,
+            repeat,
+            durable_seq,
+        })
+    }
+
+    /// Parses and decides one JSON event (convenience for tests and the CLI).
+    pub fn decide_json(&self, raw: &[u8], received_ms: i64) -> Result<Output, DecideJsonError> {
+        let event = parse_event(raw).map_err(DecideJsonError::Input)?;
+        self.decide(&event, raw, received_ms, false)
+            .map_err(DecideJsonError::Engine)
+    }
+
+    fn features(&self, loaded: &Loaded, event: &Event, ts: i64, update: bool, s: &mut Scratch) {
+        s.observations.clear();
+        s.slots.clear();
+        s.features.clear();
+        s.features.resize(loaded.features.len(), None);
+        let bit = event.event_type.bit();
+        for (i, f) in loaded.features.iter().enumerate() {
+            if f.types & bit == 0 {
+                continue;
+            }
+            let Some(key) = s.keys.get(f.key) else {
+                continue;
+            };
+            let op = match f.member {
+                None => Op::Count,
+                Some(m) => match s.keys.get(m) {
+                    Some(v) => Op::Distinct {
+                        member: member_hash(v),
+                    },
+                    None => continue,
+                },
+            };
+            s.observations.push(Observation {
+                key: key_hash(f.id, key),
+                window: f.window,
+                op,
+            });
+            s.slots.push(i);
+        }
+        s.values.clear();
+        s.values.resize(s.observations.len(), 0);
+        self.store
+            .observe(ts, &s.observations, update, &mut s.values);
+        for (slot, v) in s.slots.iter().zip(&s.values) {
+            s.features[*slot] = Some(f64::from(*v));
+        }
+    }
+
+    fn score(
+        &self,
+        loaded: &Loaded,
+        event: &Event,
+        ts: i64,
+        event_id: String,
+        s: &mut Scratch,
+        explain: Option<&mut Option<BTreeMap<String, f64>>>,
+    ) -> Decision {
+        let mut verdict = Verdict::default();
+        if event.event_type != EventType::Label {
+            enrich::enrich(event, &self.options.enrich, &mut s.keys, &mut s.signals);
+            self.features(loaded, event, ts, true, s);
+            let input = PolicyInput {
+                event,
+                signals: &s.signals,
+                features: &s.features,
+            };
+            loaded.policy.evaluate(&input, &mut verdict);
+            if let Some(out) = explain {
+                let defs = loaded.policy.features();
+                *out = Some(
+                    defs.iter()
+                        .zip(&s.features)
+                        .filter_map(|(d, v)| v.map(|v| (d.name.clone(), v)))
+                        .collect(),
+                );
+            }
+        }
+        Decision {
+            event_id,
+            decision: verdict.outcome,
+            challenge: verdict.challenge,
+            score: verdict.score,
+            reasons: verdict.reasons,
+            rules: verdict.rules,
+            cluster: None,
+            policy_version: loaded.policy.version().clone(),
+            latency_us: 0,
+            shadow_rules: verdict.shadow_rules,
+            features: None,
+        }
+    }
+
+    /// Waits until a decision's journal record is on disk (no-op without a journal).
+    pub fn wait_durable(&self, seq: Option<u64>) -> Result<(), EngineError> {
+        match (seq, &self.journal) {
+            (Some(seq), Some(j)) => Ok(j.wait_durable(seq)?),
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn wait_durable_async(&self, seq: Option<u64>) -> Result<(), EngineError> {
+        match (seq, &self.journal) {
+            (Some(seq), Some(j)) => Ok(j.wait_durable_async(seq).await?),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes a snapshot of the whole state at the current journal position. Events pause
+    /// while the state is exported.
+    pub fn snapshot(&self) -> Result<(), EngineError> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        let (covered, payload) = {
+            let _g = self.gate.write();
+            (j.queued(), self.store.export()?)
+        };
+        // The snapshot may only cover records that are durable themselves.
+        if covered > 0 {
+            j.wait_durable(covered - 1)?;
+        }
+        j.write_snapshot(covered, &payload)?;
+        self.last_snapshot.store(covered, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Takes a snapshot when `snapshot_every` records were journaled since the last one.
+    pub fn maybe_snapshot(&self) -> Result<bool, EngineError> {
+        let (Some(j), every) = (&self.journal, self.options.snapshot_every) else {
+            return Ok(false);
+        };
+        if every == 0
+            || j.queued()
+                .saturating_sub(self.last_snapshot.load(Ordering::Relaxed))
+                < every
+        {
+            return Ok(false);
+        }
+        self.snapshot()?;
+        Ok(true)
+    }
+
+    /// Flushes the journal, writes a final snapshot and closes the journal.
+    pub fn shutdown(&self) -> Result<(), EngineError> {
+        if let Some(j) = &self.journal {
+            j.flush()?;
+            if j.queued() > self.last_snapshot.load(Ordering::Relaxed) {
+                self.snapshot()?;
+            }
+            j.close()?;
+        }
+        Ok(())
+    }
+}
+
+/// Error of `decide_json`.
+#[derive(Debug, thiserror::Error)]
+pub enum DecideJsonError {
+    #[error("{0}")]
+    Input(sheepdog_model::EventError),
+    #[error(transparent)]
+    Engine(EngineError),
+}
+
+/// Reason codes a policy may emit, re-exported for callers that list them.
+pub fn reason_codes() -> impl Iterator<Item = Cow<'static, str>> {
+    sheepdog_model::reason::REGISTRY
+        .iter()
+        .map(|d| Cow::Borrowed(d.code))
+}

@@ -1,0 +1,641 @@
+//! Events of the v1 contract: parsing, validation and the typed `Event`.
+//!
+//! Parsing is two steps: serde reads the JSON into a raw shape (wrong JSON types are reported
+//! with the dotted path of the field by `serde_path_to_error`), then `validate` checks domains
+//! and limits (phone syntax, IP, timestamp, string lengths) and names the field at fault.
+//! Unknown top-level fields are ignored. Nothing here panics on any input, and every string is
+//! bounded by `LIMITS`, so memory per event is bounded by the input size.
+
+use std::net::IpAddr;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorCode, EventError};
+
+/// Size limits of event strings, in bytes unless said otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `id`, in characters.
+    pub id_chars: usize,
+    /// `text`.
+    pub text: usize,
+    /// `profile.bio`.
+    pub bio: usize,
+    /// `user_agent`.
+    pub user_agent: usize,
+    /// `email`.
+    pub email: usize,
+    /// `phone`.
+    pub phone: usize,
+    /// every other string field.
+    pub short: usize,
+    /// entries in `changed`.
+    pub changed_entries: usize,
+}
+
+/// The limits the contract enforces.
+pub const LIMITS: Limits = Limits {
+    id_chars: 128,
+    text: 64 * 1024,
+    bio: 4096,
+    user_agent: 2048,
+    email: 320,
+    phone: 64,
+    short: 256,
+    changed_entries: 16,
+};
+
+/// Latest accepted epoch millisecond (9999-12-31T23:59:59.999Z).
+const MAX_EPOCH_MS: i64 = 253_402_300_799_999;
+
+/// The event types of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventType {
+    SmsCodeRequest,
+    Registration,
+    Login,
+    ProfileUpdate,
+    Content,
+    PromoClaim,
+    Label,
+}
+
+impl EventType {
+    /// Every type, in contract order.
+    pub const ALL: [EventType; 7] = [
+        EventType::SmsCodeRequest,
+        EventType::Registration,
+        EventType::Login,
+        EventType::ProfileUpdate,
+        EventType::Content,
+        EventType::PromoClaim,
+        EventType::Label,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::SmsCodeRequest => "sms_code_request",
+            EventType::Registration => "registration",
+            EventType::Login => "login",
+            EventType::ProfileUpdate => "profile_update",
+            EventType::Content => "content",
+            EventType::PromoClaim => "promo_claim",
+            EventType::Label => "label",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Dense index (0..7), for per-type arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A one-bit mask for this type, for sets of types.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// Attributes changed by a `profile_update` (or `login`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Changed {
+    Password,
+    Phone,
+    Email,
+    Nickname,
+    Avatar,
+    Bio,
+    DeviceBinding,
+    Identity,
+}
+
+impl Changed {
+    pub const ALL: [Changed; 8] = [
+        Changed::Password,
+        Changed::Phone,
+        Changed::Email,
+        Changed::Nickname,
+        Changed::Avatar,
+        Changed::Bio,
+        Changed::DeviceBinding,
+        Changed::Identity,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Changed::Password => "password",
+            Changed::Phone => "phone",
+            Changed::Email => "email",
+            Changed::Nickname => "nickname",
+            Changed::Avatar => "avatar",
+            Changed::Bio => "bio",
+            Changed::DeviceBinding => "device_binding",
+            Changed::Identity => "identity",
+        }
+    }
+}
+
+/// Ground truth carried by a `label` event in `attributes.label`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelValue {
+    Fraud,
+    Legit,
+}
+
+/// An event timestamp in epoch milliseconds (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+/// Device facts reported by the app's SDK.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Device {
+    pub id: Option<String>,
+    pub fingerprint: Option<String>,
+    pub model: Option<String>,
+    pub os: Option<String>,
+    pub emulator: Option<bool>,
+    pub rooted: Option<bool>,
+    pub hooked: Option<bool>,
+    pub sim_present: Option<bool>,
+    pub sim_phone_match: Option<bool>,
+}
+
+/// Client-measured timings of the flow.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Session {
+    pub form_fill_ms: Option<u32>,
+    pub sms_code_entry_ms: Option<u32>,
+    pub captcha_solve_ms: Option<u32>,
+    pub paste_used: Option<bool>,
+}
+
+/// Public profile fields.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Profile {
+    pub nickname: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_hash: Option<String>,
+    pub gender: Option<String>,
+    pub birth_year: Option<i64>,
+}
+
+/// A validated event of the v1 contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: Option<String>,
+    pub event_type: EventType,
+    pub timestamp: Option<Timestamp>,
+    pub account_id: Option<String>,
+    /// As sent, syntactically checked (digits, separators, optional leading `+`).
+    pub phone: Option<String>,
+    /// Upper-cased ISO 3166 alpha-2.
+    pub region: Option<String>,
+    pub email: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub device: Option<Device>,
+    pub user_agent: Option<String>,
+    pub session: Option<Session>,
+    pub profile: Option<Profile>,
+    pub identity_hash: Option<String>,
+    pub text: Option<String>,
+    pub campaign_id: Option<String>,
+    pub changed: Vec<Changed>,
+    pub attributes: Option<Map<String, Value>>,
+    /// `attributes.label` of a `label` event.
+    pub label: Option<LabelValue>,
+}
+
+impl Event {
+    /// A minimal event of the given type, for tests and generators.
+    pub fn new(event_type: EventType) -> Event {
+        Event {
+            id: None,
+            event_type,
+            timestamp: None,
+            account_id: None,
+            phone: None,
+            region: None,
+            email: None,
+            ip: None,
+            device: None,
+            user_agent: None,
+            session: None,
+            profile: None,
+            identity_hash: None,
+            text: None,
+            campaign_id: None,
+            changed: Vec::new(),
+            attributes: None,
+            label: None,
+        }
+    }
+
+    pub fn device_id(&self) -> Option<&str> {
+        self.device.as_ref().and_then(|d| d.id.as_deref())
+    }
+
+    pub fn device_fingerprint(&self) -> Option<&str> {
+        self.device.as_ref().and_then(|d| d.fingerprint.as_deref())
+    }
+}
+
+#[derive(Deserialize)]
+struct RawSession {
+    form_fill_ms: Option<f64>,
+    sms_code_entry_ms: Option<f64>,
+    captcha_solve_ms: Option<f64>,
+    paste_used: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    id: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    timestamp: Option<RawTimestamp>,
+    account_id: Option<String>,
+    phone: Option<String>,
+    region: Option<String>,
+    email: Option<String>,
+    ip: Option<String>,
+    device: Option<Device>,
+    user_agent: Option<String>,
+    session: Option<RawSession>,
+    profile: Option<Profile>,
+    identity_hash: Option<String>,
+    text: Option<String>,
+    campaign_id: Option<String>,
+    changed: Option<Vec<String>>,
+    attributes: Option<Map<String, Value>>,
+}
+
+enum RawTimestamp {
+    Text(String),
+    Millis(i128),
+    Float,
+}
+
+impl<'de> Deserialize<'de> for RawTimestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawTimestamp;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an RFC 3339 string or integer epoch milliseconds")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTimestamp, E> {
+                Ok(RawTimestamp::Text(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawTimestamp, E> {
+                Ok(RawTimestamp::Millis(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawTimestamp, E> {
+                Ok(RawTimestamp::Millis(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawTimestamp, E> {
+                let _ = v;
+                Ok(RawTimestamp::Float)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parses one event from JSON bytes.
+pub fn parse_event(bytes: &[u8]) -> Result<Event, EventError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let raw: RawEvent = match serde_path_to_error::deserialize(&mut de) {
+        Ok(raw) => raw,
+        Err(e) => return Err(serde_error(e, bytes)),
+    };
+    if let Err(e) = de.end() {
+        return Err(EventError::new(
+            ErrorCode::InvalidJson,
+            None,
+            format!("trailing characters after the event: {e}"),
+        ));
+    }
+    validate(raw)
+}
+
+/// Parses one event from an already-parsed JSON value (batch arrays).
+pub fn parse_event_value(value: &serde_json::value::RawValue) -> Result<Event, EventError> {
+    parse_event(value.get().as_bytes())
+}
+
+fn serde_error(e: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> EventError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    use serde_json::error::Category;
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => EventError::new(
+            ErrorCode::InvalidJson,
+            None,
+            format!("malformed JSON: {inner}"),
+        ),
+        Category::Data => {
+            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+            if path == "." || first != Some(&b'{') {
+                return EventError::new(
+                    ErrorCode::WrongType,
+                    None,
+                    "an event must be a JSON object",
+                );
+            }
+            let field = path.trim_start_matches('.').to_string();
+            // serde's message carries the position; keep the part a caller can act on.
+            let msg = inner.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            EventError::new(ErrorCode::WrongType, Some(field), msg)
+        }
+    }
+}
+
+fn check_len(field: &str, value: &Option<String>, max: usize) -> Result<(), EventError> {
+    if let Some(v) = value {
+        if v.len() > max {
+            return Err(EventError::at(
+                ErrorCode::TooLong,
+                field,
+                format!("{field} is {} bytes; the limit is {max}", v.len()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate(raw: RawEvent) -> Result<Event, EventError> {
+    let Some(type_name) = raw.event_type else {
+        return Err(EventError::at(
+            ErrorCode::MissingField,
+            "type",
+            "type is required",
+        ));
+    };
+    let Some(event_type) = EventType::parse(&type_name) else {
+        let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        let shown: String = type_name.chars().take(64).collect();
+        return Err(EventError::at(
+            ErrorCode::UnknownType,
+            "type",
+            format!(
+                "unknown event type {shown:?}; known types: {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    if let Some(id) = &raw.id {
+        let n = id.chars().count();
+        if n > LIMITS.id_chars {
+            return Err(EventError::at(
+                ErrorCode::TooLong,
+                "id",
+                format!("id is {n} characters; the limit is {}", LIMITS.id_chars),
+            ));
+        }
+        if id.is_empty() {
+            return Err(EventError::at(
+                ErrorCode::InvalidValue,
+                "id",
+                "id must not be empty",
+            ));
+        }
+    }
+    let timestamp = raw.timestamp.map(parse_timestamp).transpose()?;
+    check_len("account_id", &raw.account_id, LIMITS.short)?;
+    check_len("phone", &raw.phone, LIMITS.phone)?;
+    check_len("region", &raw.region, LIMITS.short)?;
+    check_len("email", &raw.email, LIMITS.email)?;
+    check_len("ip", &raw.ip, LIMITS.short)?;
+    check_len("user_agent", &raw.user_agent, LIMITS.user_agent)?;
+    check_len("identity_hash", &raw.identity_hash, LIMITS.short)?;
+    check_len("text", &raw.text, LIMITS.text)?;
+    check_len("campaign_id", &raw.campaign_id, LIMITS.short)?;
+    if let Some(d) = &raw.device {
+        check_len("device.id", &d.id, LIMITS.short)?;
+        check_len("device.fingerprint", &d.fingerprint, LIMITS.short)?;
+        check_len("device.model", &d.model, LIMITS.short)?;
+        check_len("device.os", &d.os, LIMITS.short)?;
+    }
+    if let Some(p) = &raw.profile {
+        check_len("profile.nickname", &p.nickname, LIMITS.short)?;
+        check_len("profile.bio", &p.bio, LIMITS.bio)?;
+        check_len("profile.avatar_hash", &p.avatar_hash, LIMITS.short)?;
+        check_len("profile.gender", &p.gender, LIMITS.short)?;
+        if let Some(y) = p.birth_year {
+            if !(1900..=2100).contains(&y) {
+                return Err(EventError::at(
+                    ErrorCode::InvalidValue,
+                    "profile.birth_year",
+                    format!("birth_year {y} is outside 1900..=2100"),
+                ));
+            }
+        }
+    }
+    let region = match raw.region {
+        Some(r) => {
+            if r.len() != 2 || !r.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(EventError::at(
+                    ErrorCode::InvalidValue,
+                    "region",
+                    "region must be an ISO 3166 alpha-2 code such as CN",
+                ));
+            }
+            Some(r.to_ascii_uppercase())
+        }
+        None => None,
+    };
+    if let Some(phone) = &raw.phone {
+        check_phone_syntax(phone)?;
+    }
+    let ip = match &raw.ip {
+        Some(s) => Some(s.trim().parse::<IpAddr>().map_err(|_| {
+            EventError::at(
+                ErrorCode::InvalidIp,
+                "ip",
+                "ip must be an IPv4 or IPv6 address",
+            )
+        })?),
+        None => None,
+    };
+    if let Some(email) = &raw.email {
+        if !email.contains('@') {
+            return Err(EventError::at(
+                ErrorCode::InvalidValue,
+                "email",
+                "email must contain @",
+            ));
+        }
+    }
+    let session = raw.session.map(validate_session).transpose()?;
+    let changed = match raw.changed {
+        None => Vec::new(),
+        Some(list) => {
+            if list.len() > LIMITS.changed_entries {
+                return Err(EventError::at(
+                    ErrorCode::TooLong,
+                    "changed",
+                    format!(
+                        "changed has {} entries; the limit is {}",
+                        list.len(),
+                        LIMITS.changed_entries
+                    ),
+                ));
+            }
+            let mut out = Vec::with_capacity(list.len());
+            for (i, name) in list.iter().enumerate() {
+                let Some(c) = Changed::ALL.into_iter().find(|c| c.as_str() == name) else {
+                    let known: Vec<&str> = Changed::ALL.iter().map(|c| c.as_str()).collect();
+                    let shown: String = name.chars().take(64).collect();
+                    return Err(EventError::new(
+                        ErrorCode::InvalidValue,
+                        Some(format!("changed[{i}]")),
+                        format!(
+                            "unknown changed attribute {shown:?}; known: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                };
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    };
+    let label = if event_type == EventType::Label {
+        let value = raw.attributes.as_ref().and_then(|a| a.get("label"));
+        let label = match value {
+            Some(Value::String(s)) if s == "fraud" => LabelValue::Fraud,
+            Some(Value::String(s)) if s == "legit" => LabelValue::Legit,
+            None | Some(Value::Null) => {
+                return Err(EventError::at(
+                    ErrorCode::MissingField,
+                    "attributes.label",
+                    "a label event needs attributes.label: fraud or legit",
+                ))
+            }
+            Some(_) => {
+                return Err(EventError::at(
+                    ErrorCode::InvalidValue,
+                    "attributes.label",
+                    "attributes.label must be fraud or legit",
+                ))
+            }
+        };
+        let has_subject = raw.account_id.is_some()
+            || raw.phone.is_some()
+            || raw.device.as_ref().is_some_and(|d| d.id.is_some());
+        if !has_subject {
+            return Err(EventError::at(
+                ErrorCode::MissingField,
+                "account_id",
+                "a label event needs account_id, phone or device.id",
+            ));
+        }
+        Some(label)
+    } else {
+        None
+    };
+    Ok(Event {
+        id: raw.id,
+        event_type,
+        timestamp,
+        account_id: raw.account_id,
+        phone: raw.phone,
+        region,
+        email: raw.email,
+        ip,
+        device: raw.device,
+        user_agent: raw.user_agent,
+        session,
+        profile: raw.profile,
+        identity_hash: raw.identity_hash,
+        text: raw.text,
+        campaign_id: raw.campaign_id,
+        changed,
+        attributes: raw.attributes,
+        label,
+    })
+}
+
+fn parse_timestamp(raw: RawTimestamp) -> Result<Timestamp, EventError> {
+    let bad = |msg: String| EventError::at(ErrorCode::InvalidTimestamp, "timestamp", msg);
+    match raw {
+        RawTimestamp::Millis(ms) => {
+            if ms < 0 || ms > MAX_EPOCH_MS as i128 {
+                return Err(bad(format!("epoch milliseconds {ms} are out of range")));
+            }
+            Ok(Timestamp(ms as i64))
+        }
+        RawTimestamp::Float => Err(bad(
+            "timestamp must be an integer number of epoch milliseconds".into(),
+        )),
+        RawTimestamp::Text(s) => {
+            let parsed = time::OffsetDateTime::parse(
+                &s,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map_err(|_| {
+                bad(
+                    "timestamp must be RFC 3339, e.g. 2026-11-25T10:00:00Z, or epoch milliseconds"
+                        .into(),
+                )
+            })?;
+            let ms = parsed.unix_timestamp_nanos() / 1_000_000;
+            if ms < 0 || ms > MAX_EPOCH_MS as i128 {
+                return Err(bad("timestamp is before 1970 or after 9999".into()));
+            }
+            Ok(Timestamp(ms as i64))
+        }
+    }
+}
+
+fn check_phone_syntax(phone: &str) -> Result<(), EventError> {
+    let bad = |msg: &str| EventError::at(ErrorCode::InvalidPhone, "phone", msg);
+    let t = phone.trim();
+    let mut digits = 0usize;
+    for (i, c) in t.char_indices() {
+        match c {
+            '0'..='9' => digits += 1,
+            '+' if i == 0 => {}
+            ' ' | '-' | '(' | ')' | '.' => {}
+            _ => {
+                return Err(bad(
+                    "phone may hold only digits, a leading +, spaces, dashes, dots and parentheses",
+                ))
+            }
+        }
+    }
+    if !(3..=20).contains(&digits) {
+        return Err(bad("phone must have between 3 and 20 digits"));
+    }
+    Ok(())
+}
+
+fn validate_session(raw: RawSession) -> Result<Session, EventError> {
+    fn ms(field: &str, v: Option<f64>) -> Result<Option<u32>, EventError> {
+        match v {
+            None => Ok(None),
+            Some(x) if x.is_finite() && (0.0..=86_400_000.0).contains(&x) => {
+                Ok(Some(x.round() as u32))
+            }
+            Some(_) => Err(EventError::at(
+                ErrorCode::InvalidValue,
+                field,
+                format!("{field} must be between 0 and 86400000 milliseconds"),
+            )),
+        }
+    }
+    Ok(Session {
+        form_fill_ms: ms("session.form_fill_ms", raw.form_fill_ms)?,
+        sms_code_entry_ms: ms("session.sms_code_entry_ms", raw.sms_code_entry_ms)?,
+        captcha_solve_ms: ms("session.captcha_solve_ms", raw.captcha_solve_ms)?,
+        paste_used: raw.paste_used,
+    })
+}

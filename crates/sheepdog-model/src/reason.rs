@@ -1,0 +1,136 @@
+//! The one registry of reason codes. Every signal the engine emits is declared here, once:
+//! a stable dotted code, a default weight and one human sentence. Sentences may hold `{value}`,
+//! replaced by the measured value when the signal fires.
+//!
+//! Codes are part of the public contract: never rename one; retire it instead.
+
+use std::borrow::Cow;
+
+use crate::decision::{Challenge, Reason};
+
+/// A reason code's registry entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReasonDef {
+    pub code: &'static str,
+    /// Default weight added to the score when the signal fires.
+    pub weight: i32,
+    /// One human sentence; `{value}` is replaced by the measured value.
+    pub sentence: &'static str,
+    /// The check that answers this suspicion best, if a challenge is chosen.
+    pub challenge: Option<Challenge>,
+}
+
+impl ReasonDef {
+    /// A reason instance with the default weight.
+    pub fn reason(&'static self, value: Option<f64>) -> Reason {
+        self.reason_weighted(self.weight, value)
+    }
+
+    /// A reason instance with a weight chosen by the policy.
+    pub fn reason_weighted(&'static self, weight: i32, value: Option<f64>) -> Reason {
+        let message = match value {
+            Some(v) if self.sentence.contains("{value}") => {
+                self.sentence.replace("{value}", &format_value(v))
+            }
+            _ => self.sentence.to_string(),
+        };
+        Reason {
+            code: Cow::Borrowed(self.code),
+            message,
+            weight,
+        }
+    }
+}
+
+fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+macro_rules! reasons {
+    ($( $(#[$doc:meta])* $name:ident = ($code:literal, $weight:literal, $challenge:expr, $sentence:literal); )*) => {
+        $( $(#[$doc])* pub const $name: &ReasonDef = &ReasonDef { code: $code, weight: $weight, sentence: $sentence, challenge: $challenge }; )*
+        /// Every registered reason, in documentation order.
+        pub const REGISTRY: &[&ReasonDef] = &[ $( $name ),* ];
+    };
+}
+
+reasons! {
+    /// The SDK reports an emulator: registrars run farms of them.
+    DEVICE_EMULATOR = ("device.emulator", 40, Some(Challenge::Captcha),
+        "the device reports that it is an emulator");
+    /// Root or jailbreak: needed by device-ID reset and hook tools.
+    DEVICE_ROOTED = ("device.rooted", 15, None,
+        "the device is rooted or jailbroken");
+    /// A hook framework (Xposed, Frida…) can fake every other device fact.
+    DEVICE_HOOKED = ("device.hooked", 35, Some(Challenge::Captcha),
+        "a hook framework is present on the device");
+    /// The number's SIM is not in the device: relayed codes and SMS-forwarding malware.
+    DEVICE_SIM_MISMATCH = ("device.sim_mismatch", 35, Some(Challenge::CarrierVerify),
+        "the phone number's SIM card is not in the registering device");
+    /// Many phone numbers on one device: a cat pool or a registrar's phone.
+    DEVICE_MANY_PHONES = ("device.many_phones", 30, Some(Challenge::CarrierVerify),
+        "{value} distinct phone numbers used this device in the last 24 hours");
+    /// Device ids churn while the hardware fingerprint stays: an ID-reset tool.
+    DEVICE_ID_RESET = ("device.id_reset", 35, Some(Challenge::Captcha),
+        "{value} device ids appeared on one hardware fingerprint in the last 24 hours");
+    /// Many registrations from one hardware fingerprint.
+    DEVICE_REGISTRATION_BURST = ("device.registration_burst", 30, Some(Challenge::Captcha),
+        "{value} registrations came from this device hardware in the last hour");
+    /// Many accounts behind one network prefix. Shared NAT makes this weak alone.
+    IP_MANY_ACCOUNTS = ("ip.many_accounts", 20, Some(Challenge::Captcha),
+        "{value} distinct accounts used this network prefix in the last hour");
+    /// Many numbers of one block: a card dealer's batch.
+    PHONE_BLOCK_BURST = ("phone.block_burst", 30, Some(Challenge::CarrierVerify),
+        "{value} distinct numbers from this number block appeared in the last hour");
+    /// Repeated code requests for one number: pumping or a relay retrying.
+    PHONE_SMS_BURST = ("phone.sms_burst", 20, Some(Challenge::Captcha),
+        "{value} verification codes were requested for this number in the last 10 minutes");
+}
+
+/// The registry entry of a code.
+pub fn lookup(code: &str) -> Option<&'static ReasonDef> {
+    REGISTRY.iter().copied().find(|d| d.code == code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_dotted_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for def in REGISTRY {
+            assert!(seen.insert(def.code), "duplicate code {}", def.code);
+            let parts: Vec<&str> = def.code.split('.').collect();
+            assert!(parts.len() >= 2, "{} is not dotted", def.code);
+            assert!(
+                parts.iter().all(
+                    |p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                ),
+                "{} must be lowercase dotted words",
+                def.code
+            );
+            assert!(def.weight > 0 && def.weight <= 100, "{} weight", def.code);
+            assert!(
+                !def.sentence.ends_with('.'),
+                "{} sentence ends with a period",
+                def.code
+            );
+        }
+    }
+
+    #[test]
+    fn value_is_interpolated() {
+        let r = DEVICE_MANY_PHONES.reason(Some(7.0));
+        assert_eq!(
+            r.message,
+            "7 distinct phone numbers used this device in the last 24 hours"
+        );
+        assert_eq!(r.weight, 30);
+        assert_eq!(lookup("device.many_phones"), Some(DEVICE_MANY_PHONES));
+    }
+}

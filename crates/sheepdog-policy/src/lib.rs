@@ -1,0 +1,71 @@
+//! The policy seam: what turns an enriched event and its features into a decision.
+//!
+//! `Policy` is the one extension point the engine calls. Today it is filled by `BuiltinPolicy`
+//! (threshold rules over the built-in features, sum of reason weights → decision thresholds),
+//! configurable by a small TOML file. The policy language plugs in behind the same trait.
+//!
+//! Pure: no I/O, no clock, no environment.
+
+mod builtin;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use sheepdog_model::reason::ReasonDef;
+use sheepdog_model::{Challenge, Event, FeatureDef, Outcome, Reason};
+
+pub use builtin::{BuiltinPolicy, PolicyFileError, Thresholds};
+
+/// A signal found at enrich time (device flags, intel matches): a registered reason and the
+/// value that triggered it.
+#[derive(Debug, Clone, Copy)]
+pub struct Signal {
+    pub def: &'static ReasonDef,
+    pub value: Option<f64>,
+}
+
+/// Everything a policy may look at for one event.
+pub struct PolicyInput<'a> {
+    pub event: &'a Event,
+    /// Signals found at enrich time.
+    pub signals: &'a [Signal],
+    /// Feature values, in the order of `Policy::features()`; `None` when the event lacks the key.
+    pub features: &'a [Option<f64>],
+}
+
+/// What a policy concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub challenge: Option<Challenge>,
+    pub score: u32,
+    /// Strongest first.
+    pub reasons: Vec<Reason>,
+    pub rules: Vec<Cow<'static, str>>,
+    pub shadow_rules: Vec<Cow<'static, str>>,
+}
+
+impl Default for Verdict {
+    fn default() -> Self {
+        Verdict {
+            outcome: Outcome::Allow,
+            challenge: None,
+            score: 0,
+            reasons: Vec::new(),
+            rules: Vec::new(),
+            shadow_rules: Vec::new(),
+        }
+    }
+}
+
+/// A loaded, immutable policy. Shared as `Arc<dyn Policy>`; reload swaps the whole object.
+pub trait Policy: Send + Sync {
+    /// Content hash plus label, carried by every decision.
+    fn version(&self) -> &Arc<str>;
+
+    /// The windowed features this policy reads; the engine computes them for every event.
+    fn features(&self) -> &[FeatureDef];
+
+    /// Decides one event. `out` arrives reset to `Verdict::default()`.
+    fn evaluate(&self, input: &PolicyInput<'_>, out: &mut Verdict);
+}

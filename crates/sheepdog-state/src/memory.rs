@@ -1,0 +1,479 @@
+//! The embedded store: sharded in-memory event-time windows with a memory cap.
+//!
+//! A key's window is a ring of `buckets + grace` buckets. In-order events advance the ring;
+//! out-of-order events inside the grace period land in their own bucket; older ones are dropped
+//! and counted. A read as of time `t` sums the `buckets` buckets ending at `t`'s bucket, so the
+//! window covers between `window - bucket` and `window` of history (resolution = one bucket).
+//!
+//! Distinct counts are exact up to `distinct_cap` members per key and window; at the cap the
+//! value is the cap (a lower bound). Members remember their first and last bucket: a member is
+//! counted as of `t` when it was first seen at or before `t` and last seen inside the window.
+//!
+//! Memory: every key's bytes are estimated and summed per shard; over the shard's share of the
+//! cap, the coldest of a random sample of keys (by last event time) is evicted, as Redis does.
+
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use sheepdog_model::Decision;
+
+use crate::{
+    Idempotent, Observation, Op, StateStore, StoreError, StoreErrorKind, StoreStats, WindowSpec,
+};
+
+const SHARDS: usize = 64;
+const EVICTION_SAMPLE: usize = 8;
+/// Fixed bytes per key: map slot, index, entry header.
+const KEY_OVERHEAD: usize = 64;
+const MEMBER_BYTES: usize = std::mem::size_of::<Member>();
+/// Longest ring a key may hold, whatever the window and grace.
+const MAX_RING: u64 = 4096;
+
+/// Options of the embedded store.
+#[derive(Debug, Clone)]
+pub struct MemoryStoreOptions {
+    /// Cap on the estimated bytes of window state; coldest keys are evicted above it.
+    pub max_bytes: usize,
+    /// Out-of-order events up to this much older than a key's newest are still counted.
+    pub grace_ms: u64,
+    /// Distinct counts are exact up to this many members.
+    pub distinct_cap: usize,
+    /// Event ids are remembered for idempotency this long (event time)...
+    pub idempotency_window_ms: u64,
+    /// ...and at most this many ids (oldest forgotten first).
+    pub idempotency_max_ids: usize,
+}
+
+impl Default for MemoryStoreOptions {
+    fn default() -> Self {
+        MemoryStoreOptions {
+            max_bytes: 512 << 20,
+            grace_ms: 5 * 60_000,
+            distinct_cap: 64,
+            idempotency_window_ms: 24 * 3_600_000,
+            idempotency_max_ids: 250_000,
+        }
+    }
+}
+
+/// Keys are already xxh3 hashes: the table uses them as they are.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Map<V> = IndexMap<u64, V, BuildHasherDefault<PassThrough>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Member {
+    hash: u64,
+    first: i64,
+    last: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Window {
+    Count(Vec<u32>),
+    Distinct(Vec<Member>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Entry {
+    /// Newest event time seen (for eviction).
+    last_touch: i64,
+    /// Bucket index of the newest bucket.
+    head: i64,
+    /// Ring length (buckets + grace buckets).
+    ring: u32,
+    window: Window,
+}
+
+impl Entry {
+    fn bytes(&self) -> usize {
+        KEY_OVERHEAD
+            + match &self.window {
+                Window::Count(c) => c.capacity() * 4,
+                Window::Distinct(m) => m.capacity() * MEMBER_BYTES,
+            }
+    }
+}
+
+#[derive(Default)]
+struct Shard {
+    entries: Map<Entry>,
+    bytes: usize,
+    rng: u64,
+}
+
+#[derive(Default)]
+struct IdShard {
+    ids: std::collections::HashMap<u64, (i64, Arc<Decision>), BuildHasherDefault<PassThrough>>,
+    /// Insertion order, roughly event order: forgotten from the front.
+    order: std::collections::VecDeque<u64>,
+}
+
+/// The embedded default store.
+pub struct MemoryStore {
+    options: MemoryStoreOptions,
+    shards: Vec<Mutex<Shard>>,
+    ids: Vec<Mutex<IdShard>>,
+    evictions: AtomicU64,
+    late_dropped: AtomicU64,
+}
+
+impl MemoryStore {
+    pub fn new(options: MemoryStoreOptions) -> Self {
+        MemoryStore {
+            shards: (0..SHARDS)
+                .map(|i| {
+                    Mutex::new(Shard {
+                        rng: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1),
+                        ..Shard::default()
+                    })
+                })
+                .collect(),
+            ids: (0..SHARDS)
+                .map(|_| Mutex::new(IdShard::default()))
+                .collect(),
+            options,
+            evictions: AtomicU64::new(0),
+            late_dropped: AtomicU64::new(0),
+        }
+    }
+
+    fn shard_budget(&self) -> usize {
+        (self.options.max_bytes / SHARDS).max(KEY_OVERHEAD * 4)
+    }
+
+    fn ring_len(&self, w: WindowSpec) -> u32 {
+        let grace = self.options.grace_ms.div_ceil(w.bucket_ms.max(1));
+        (u64::from(w.buckets.max(1)) + grace).min(MAX_RING) as u32
+    }
+}
+
+fn bucket_of(ts_ms: i64, bucket_ms: u64) -> i64 {
+    ts_ms.div_euclid(bucket_ms.max(1) as i64)
+}
+
+fn xorshift(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    x
+}
+
+impl Shard {
+    fn evict_until(&mut self, budget: usize, keep: u64) -> u64 {
+        let mut evicted = 0;
+        while self.bytes > budget && self.entries.len() > 1 {
+            let n = self.entries.len();
+            let mut victim: Option<(usize, i64)> = None;
+            for _ in 0..EVICTION_SAMPLE.min(n) {
+                let i = (xorshift(&mut self.rng) % n as u64) as usize;
+                let Some((k, e)) = self.entries.get_index(i) else {
+                    continue;
+                };
+                if *k == keep {
+                    continue;
+                }
+                if victim.is_none_or(|(_, t)| e.last_touch < t) {
+                    victim = Some((i, e.last_touch));
+                }
+            }
+            let Some((i, _)) = victim else { break };
+            if let Some((_, e)) = self.entries.swap_remove_index(i) {
+                self.bytes = self.bytes.saturating_sub(e.bytes());
+                evicted += 1;
+            }
+        }
+        evicted
+    }
+}
+
+/// Advances `e` to bucket `b` (clearing skipped buckets) or reports that `b` is too old.
+/// Returns false when `b` fell out of the ring.
+fn advance(e: &mut Entry, b: i64) -> bool {
+    let ring = i64::from(e.ring);
+    if b > e.head {
+        let steps = (b - e.head).min(ring);
+        if let Window::Count(c) = &mut e.window {
+            for i in 1..=steps {
+                c[(e.head + i).rem_euclid(ring) as usize] = 0;
+            }
+        }
+        e.head = b;
+        if let Window::Distinct(m) = &mut e.window {
+            let oldest = e.head - ring + 1;
+            m.retain(|x| x.last >= oldest);
+        }
+        true
+    } else {
+        b > e.head - ring
+    }
+}
+
+fn read_count(c: &[u32], head: i64, ring: i64, b: i64, buckets: i64) -> u32 {
+    let lo = (b - buckets + 1).max(head - ring + 1);
+    let hi = b.min(head);
+    let mut sum: u32 = 0;
+    let mut i = lo;
+    while i <= hi {
+        sum = sum.saturating_add(c[i.rem_euclid(ring) as usize]);
+        i += 1;
+    }
+    sum
+}
+
+fn read_distinct(m: &[Member], b: i64, buckets: i64) -> u32 {
+    let lo = b - buckets + 1;
+    m.iter().filter(|x| x.first <= b && x.last >= lo).count() as u32
+}
+
+impl StateStore for MemoryStore {
+    fn observe(&self, ts_ms: i64, observations: &[Observation], update: bool, out: &mut [u32]) {
+        let budget = self.shard_budget();
+        for (obs, slot) in observations.iter().zip(out.iter_mut()) {
+            let b = bucket_of(ts_ms, obs.window.bucket_ms);
+            let buckets = i64::from(obs.window.buckets.max(1));
+            let mut shard = self.shards[(obs.key >> 58) as usize % SHARDS].lock();
+            let shard = &mut *shard;
+            if !update {
+                *slot = match shard.entries.get(&obs.key) {
+                    None => 0,
+                    Some(e) => match &e.window {
+                        Window::Count(c) => read_count(c, e.head, i64::from(e.ring), b, buckets),
+                        Window::Distinct(m) => read_distinct(m, b, buckets),
+                    },
+                };
+                continue;
+            }
+            let ring = self.ring_len(obs.window);
+            let entry = shard.entries.entry(obs.key).or_insert_with(|| Entry {
+                last_touch: ts_ms,
+                head: b,
+                ring,
+                window: match obs.op {
+                    Op::Count => Window::Count(vec![0; ring as usize]),
+                    Op::Distinct { .. } => Window::Distinct(Vec::new()),
+                },
+            });
+            let before = entry.bytes();
+            // A key reused with another window shape (policy change) starts afresh.
+            let shape_ok = entry.ring == ring
+                && matches!(
+                    (&entry.window, obs.op),
+                    (Window::Count(_), Op::Count) | (Window::Distinct(_), Op::Distinct { .. })
+                );
+            if !shape_ok {
+                *entry = Entry {
+                    last_touch: ts_ms,
+                    head: b,
+                    ring,
+                    window: match obs.op {
+                        Op::Count => Window::Count(vec![0; ring as usize]),
+                        Op::Distinct { .. } => Window::Distinct(Vec::new()),
+                    },
+                };
+            }
+            entry.last_touch = entry.last_touch.max(ts_ms);
+            let in_ring = advance(entry, b);
+            let ring_i = i64::from(entry.ring);
+            if !in_ring {
+                self.late_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            *slot = match (&mut entry.window, obs.op) {
+                (Window::Count(c), _) => {
+                    if in_ring {
+                        let cell = &mut c[b.rem_euclid(ring_i) as usize];
+                        *cell = cell.saturating_add(1);
+                    }
+                    read_count(c, entry.head, ring_i, b, buckets)
+                }
+                (Window::Distinct(m), Op::Distinct { member }) => {
+                    if in_ring {
+                        if let Some(x) = m.iter_mut().find(|x| x.hash == member) {
+                            x.first = x.first.min(b);
+                            x.last = x.last.max(b);
+                        } else if m.len() < self.options.distinct_cap {
+                            m.push(Member {
+                                hash: member,
+                                first: b,
+                                last: b,
+                            });
+                        } else if let Some(oldest) = m.iter_mut().min_by_key(|x| x.last) {
+                            // At the cap: the stalest member makes room; the count stays a lower bound.
+                            if oldest.last < b {
+                                *oldest = Member {
+                                    hash: member,
+                                    first: b,
+                                    last: b,
+                                };
+                            }
+                        }
+                    }
+                    read_distinct(m, b, buckets)
+                }
+                (Window::Distinct(m), Op::Count) => read_distinct(m, b, buckets),
+            };
+            let after = entry.bytes();
+            shard.bytes = (shard.bytes + after).saturating_sub(before);
+            if shard.bytes > budget {
+                let n = shard.evict_until(budget, obs.key);
+                if n > 0 {
+                    self.evictions.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn idempotent(
+        &self,
+        id: &str,
+        ts_ms: i64,
+        decide: &mut dyn FnMut() -> Arc<Decision>,
+    ) -> Idempotent {
+        let h = crate::member_hash(id.as_bytes());
+        let mut shard = self.ids[(h >> 58) as usize % SHARDS].lock();
+        if let Some((seen, d)) = shard.ids.get(&h) {
+            if ts_ms.saturating_sub(*seen) <= self.options.idempotency_window_ms as i64 {
+                return Idempotent::Repeat(d.clone());
+            }
+        }
+        let d = decide();
+        self.insert_id(&mut shard, h, ts_ms, d.clone());
+        Idempotent::Fresh(d)
+    }
+
+    fn remember(&self, id: &str, ts_ms: i64, decision: Arc<Decision>) {
+        let h = crate::member_hash(id.as_bytes());
+        let mut shard = self.ids[(h >> 58) as usize % SHARDS].lock();
+        if !shard.ids.contains_key(&h) {
+            self.insert_id(&mut shard, h, ts_ms, decision);
+        }
+    }
+
+    fn stats(&self) -> StoreStats {
+        let mut s = StoreStats::default();
+        for shard in &self.shards {
+            let g = shard.lock();
+            s.keys += g.entries.len() as u64;
+            s.bytes += g.bytes as u64;
+        }
+        for shard in &self.ids {
+            s.idempotency_keys += shard.lock().ids.len() as u64;
+        }
+        s.evictions = self.evictions.load(Ordering::Relaxed);
+        s.late_dropped = self.late_dropped.load(Ordering::Relaxed);
+        s
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn export(&self) -> Result<Vec<u8>, StoreError> {
+        let mut snap = Snapshot {
+            windows: Vec::new(),
+            ids: Vec::new(),
+        };
+        for shard in &self.shards {
+            let g = shard.lock();
+            snap.windows
+                .extend(g.entries.iter().map(|(k, e)| (*k, e.clone())));
+        }
+        for shard in &self.ids {
+            let g = shard.lock();
+            for (k, (ts, d)) in g.order.iter().filter_map(|k| g.ids.get(k).map(|v| (k, v))) {
+                let json = serde_json::to_vec(&**d)
+                    .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))?;
+                snap.ids.push((*k, *ts, json));
+            }
+        }
+        postcard::to_stdvec(&snap)
+            .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))
+    }
+
+    fn import(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        let snap: Snapshot = postcard::from_bytes(bytes)
+            .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, format!("snapshot: {e}")))?;
+        for shard in &self.shards {
+            let mut g = shard.lock();
+            g.entries.clear();
+            g.bytes = 0;
+        }
+        for shard in &self.ids {
+            let mut g = shard.lock();
+            g.ids.clear();
+            g.order.clear();
+        }
+        for (k, e) in snap.windows {
+            let ok = match &e.window {
+                Window::Count(c) => c.len() == e.ring as usize && e.ring > 0,
+                Window::Distinct(_) => e.ring > 0,
+            };
+            if !ok {
+                return Err(StoreError::new(
+                    StoreErrorKind::Corrupt,
+                    "snapshot holds a malformed window",
+                ));
+            }
+            let mut g = self.shards[(k >> 58) as usize % SHARDS].lock();
+            g.bytes += e.bytes();
+            g.entries.insert(k, e);
+        }
+        for (k, ts, json) in snap.ids {
+            let d: Decision = serde_json::from_slice(&json).map_err(|e| {
+                StoreError::new(StoreErrorKind::Corrupt, format!("snapshot decision: {e}"))
+            })?;
+            let mut g = self.ids[(k >> 58) as usize % SHARDS].lock();
+            self.insert_id(&mut g, k, ts, Arc::new(d));
+        }
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    fn insert_id(&self, shard: &mut IdShard, h: u64, ts_ms: i64, d: Arc<Decision>) {
+        let cap = (self.options.idempotency_max_ids / SHARDS).max(1);
+        let horizon = ts_ms.saturating_sub(self.options.idempotency_window_ms as i64);
+        while let Some(&front) = shard.order.front() {
+            let stale = shard
+                .ids
+                .get(&front)
+                .is_none_or(|(seen, _)| *seen < horizon);
+            if shard.ids.len() >= cap || stale {
+                shard.order.pop_front();
+                shard.ids.remove(&front);
+            } else {
+                break;
+            }
+        }
+        if shard.ids.insert(h, (ts_ms, d)).is_none() {
+            shard.order.push_back(h);
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    windows: Vec<(u64, Entry)>,
+    ids: Vec<(u64, i64, Vec<u8>)>,
+}

@@ -1,0 +1,212 @@
+//! The `sheepdog` command: `serve` the HTTP API, `score` NDJSON in batch, `gen-load` synthetic
+//! events.
+
+mod config;
+mod score;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sheepdog_engine::Engine;
+use sheepdog_policy::{BuiltinPolicy, Policy};
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "sheepdog",
+    version,
+    about = "A real-time risk engine against bulk registration and the phone-number black market",
+    long_about = "sheepdog decides, in microseconds, whether an SMS-code request, registration, login, \
+profile change, post or promo claim should go through: allow, challenge, review or deny, with a \
+score, reasons and the policy that decided.",
+    after_help = "Examples:\n  sheepdog serve\n  sheepdog serve --data ./sheepdog-data --listen 0.0.0.0:7878\n  sheepdog score events.ndjson > decisions.ndjson\n  sheepdog gen-load --count 1000000 | sheepdog score > /dev/null"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (POST /v1/events, /v1/events:batch; GET /healthz, /metrics)
+    #[command(
+        after_help = "Examples:\n  sheepdog serve\n  sheepdog serve --data ./data\n  sheepdog serve --config sheepdog.toml --listen 0.0.0.0:7878\n\nState is in memory unless a data directory is given (--data or state.data_dir):\nthen every answered event is journaled before its answer leaves, and a restart\nresumes with the same state. SIGTERM or Ctrl-C drains and snapshots."
+    )]
+    Serve {
+        /// Configuration file (TOML, version = 1)
+        #[arg(long, env = "SHEEPDOG_CONFIG")]
+        config: Option<PathBuf>,
+        /// Data directory for the durable journal and snapshots (overrides state.data_dir)
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Address to listen on (overrides server.listen; default 127.0.0.1:7878)
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Built-in policy settings file (overrides policy.file)
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// Score NDJSON events from a file or stdin; one NDJSON decision per input line on stdout
+    #[command(
+        after_help = "Examples:\n  sheepdog score events.ndjson > decisions.ndjson\n  cat events.ndjson | sheepdog score --state ./state\n  sheepdog score --explain --policy tuned.toml events.ndjson\n\nEvents are processed in order as if they arrived at their timestamps. A malformed\nline yields {\"error\":{...},\"line\":N} in its place and processing continues.\nExit status: 0, or 2 when the input cannot be read."
+    )]
+    Score {
+        /// Built-in policy settings file
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Keep state in this directory across runs (default: in memory)
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Configuration file (TOML, version = 1) for state and engine options
+        #[arg(long, env = "SHEEPDOG_CONFIG")]
+        config: Option<PathBuf>,
+        /// Include the feature values each decision saw
+        #[arg(long)]
+        explain: bool,
+        /// NDJSON input file (default: stdin)
+        input: Option<PathBuf>,
+    },
+    /// Write synthetic (unlabelled) load events as NDJSON, for benchmarks
+    #[command(after_help = "Example:\n  sheepdog gen-load --count 1000000 --seed 7 > load.ndjson")]
+    GenLoad {
+        /// Number of events
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// Random seed (same seed, same events)
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Size of the simulated user population
+        #[arg(long, default_value_t = 200_000)]
+        users: u32,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHEEPDOG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sheepdog: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_policy(path: Option<&Path>) -> anyhow::Result<Arc<dyn Policy>> {
+    match path {
+        None => Ok(Arc::new(BuiltinPolicy::default())),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading policy {}", p.display()))?;
+            let policy = BuiltinPolicy::from_toml(&text)
+                .with_context(|| format!("policy {}", p.display()))?;
+            Ok(Arc::new(policy))
+        }
+    }
+}
+
+fn id_prefix() -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("sd-{ms:x}-")
+}
+
+fn build_engine(
+    config: &Config,
+    policy: Arc<dyn Policy>,
+    data: Option<&Path>,
+) -> anyhow::Result<Engine> {
+    let mut options = config.engine.clone();
+    options.id_prefix = id_prefix();
+    match data {
+        Some(dir) => Engine::open_durable(
+            policy,
+            config.store.clone(),
+            dir,
+            config.journal.clone(),
+            options,
+        )
+        .with_context(|| format!("opening state in {}", dir.display())),
+        None => Ok(Engine::in_memory(policy, config.store.clone(), options)),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            config,
+            data,
+            listen,
+            policy,
+        } => {
+            let config = Config::load(config.as_deref())?;
+            let policy = load_policy(policy.as_deref().or(config.policy_file.as_deref()))?;
+            let data = data.or_else(|| config.data_dir.clone());
+            let engine = Arc::new(build_engine(&config, policy, data.as_deref())?);
+            let listen = listen.unwrap_or(config.listen);
+            let options = sheepdog_server::ServerOptions {
+                api_keys: config.api_keys.clone(),
+                snapshot_interval: data.as_ref().map(|_| config.snapshot_interval),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("binding {listen}"))?;
+                let addr = listener.local_addr()?;
+                println!("sheepdog listening on {addr}");
+                let state = sheepdog_server::AppState::new(engine, &options);
+                sheepdog_server::serve(listener, state, options).await?;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Score {
+            policy,
+            state,
+            config,
+            explain,
+            input,
+        } => {
+            let config = Config::load(config.as_deref())?;
+            let policy = load_policy(policy.as_deref().or(config.policy_file.as_deref()))?;
+            let engine = build_engine(&config, policy, state.as_deref())?;
+            score::run(&engine, input.as_deref(), explain)
+        }
+        Command::GenLoad { count, seed, users } => {
+            let options = sheepdog_sim::load::LoadOptions {
+                count,
+                seed,
+                users,
+                ..Default::default()
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            match sheepdog_sim::load::write_load(&options, &mut out)
+                .and_then(|_| std::io::Write::flush(&mut out))
+            {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
