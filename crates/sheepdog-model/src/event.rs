@@ -577,16 +577,14 @@ fn parse_timestamp(raw: RawTimestamp) -> Result<Timestamp, EventError> {
             "timestamp must be an integer number of epoch milliseconds".into(),
         )),
         RawTimestamp::Text(s) => {
-            let parsed = time::OffsetDateTime::parse(
-                &s,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map_err(|_| {
-                bad(
+            let parsed =
+                time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| {
+                        bad(
                     "timestamp must be RFC 3339, e.g. 2026-11-25T10:00:00Z, or epoch milliseconds"
                         .into(),
                 )
-            })?;
+                    })?;
             let ms = parsed.unix_timestamp_nanos() / 1_000_000;
             if ms < 0 || ms > MAX_EPOCH_MS as i128 {
                 return Err(bad("timestamp is before 1970 or after 9999".into()));

@@ -7,6 +7,8 @@
 
 mod journal;
 mod memory;
+#[doc(hidden)]
+pub mod suite;
 #[cfg(test)]
 mod tests;
 

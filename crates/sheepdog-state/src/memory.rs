@@ -266,16 +266,22 @@ impl StateStore for MemoryStore {
                 continue;
             }
             let ring = self.ring_len(obs.window);
-            let entry = shard.entries.entry(obs.key).or_insert_with(|| Entry {
-                last_touch: ts_ms,
-                head: b,
-                ring,
-                window: match obs.op {
-                    Op::Count => Window::Count(vec![0; ring as usize]),
-                    Op::Distinct { .. } => Window::Distinct(Vec::new()),
-                },
-            });
-            let before = entry.bytes();
+            let (entry, fresh) = match shard.entries.entry(obs.key) {
+                indexmap::map::Entry::Occupied(o) => (o.into_mut(), false),
+                indexmap::map::Entry::Vacant(v) => (
+                    v.insert(Entry {
+                        last_touch: ts_ms,
+                        head: b,
+                        ring,
+                        window: match obs.op {
+                            Op::Count => Window::Count(vec![0; ring as usize]),
+                            Op::Distinct { .. } => Window::Distinct(Vec::new()),
+                        },
+                    }),
+                    true,
+                ),
+            };
+            let before = if fresh { 0 } else { entry.bytes() };
             // A key reused with another window shape (policy change) starts afresh.
             let shape_ok = entry.ring == ring
                 && matches!(

@@ -1,1 +1,361 @@
+//! Tests of the embedded store and the journal.
 
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use crate::suite;
+use crate::*;
+
+fn opts() -> MemoryStoreOptions {
+    MemoryStoreOptions {
+        grace_ms: 60_000,
+        distinct_cap: 8,
+        ..MemoryStoreOptions::default()
+    }
+}
+
+#[test]
+fn memory_store_passes_the_backend_suite() {
+    suite::run_all(&|| Arc::new(MemoryStore::new(opts())) as Arc<dyn StateStore>);
+}
+
+#[test]
+fn distinct_saturates_at_the_cap() {
+    let store = MemoryStore::new(opts());
+    let w = WindowSpec {
+        bucket_ms: 1000,
+        buckets: 60,
+    };
+    let mut last = 0;
+    for i in 0..100u64 {
+        let mut out = [0];
+        let obs = Observation {
+            key: 7,
+            window: w,
+            op: Op::Distinct { member: i },
+        };
+        store.observe(1_000_000 + i as i64, &[obs], true, &mut out);
+        last = out[0];
+    }
+    assert_eq!(last, 8, "exact up to the cap, then the cap");
+}
+
+#[test]
+fn memory_stays_under_the_cap_under_a_flood_of_unique_keys() {
+    let cap = 2 << 20;
+    let store = MemoryStore::new(MemoryStoreOptions {
+        max_bytes: cap,
+        ..opts()
+    });
+    let w = WindowSpec {
+        bucket_ms: 300_000,
+        buckets: 12,
+    };
+    let mut out = [0u32; 4];
+    for i in 0..200_000u64 {
+        let obs: Vec<Observation> = (0..4)
+            .map(|j| Observation {
+                key: key_hash(j, &i.to_le_bytes()),
+                window: w,
+                op: if j == 3 {
+                    Op::Distinct { member: i }
+                } else {
+                    Op::Count
+                },
+            })
+            .collect();
+        store.observe(1_764_000_000_000 + i as i64, &obs, true, &mut out);
+    }
+    let s = store.stats();
+    assert!(
+        s.bytes as usize <= cap,
+        "{} bytes over a cap of {cap}",
+        s.bytes
+    );
+    assert!(s.evictions > 0);
+    assert!(s.keys < 800_000, "{} keys kept", s.keys);
+    assert!(
+        s.keys > 1000,
+        "the cap is used, not emptied: {} keys",
+        s.keys
+    );
+}
+
+#[test]
+fn eviction_prefers_cold_keys() {
+    let store = MemoryStore::new(MemoryStoreOptions {
+        max_bytes: 1 << 20,
+        ..opts()
+    });
+    let w = WindowSpec {
+        bucket_ms: 300_000,
+        buckets: 12,
+    };
+    let hot = key_hash(1, b"hot");
+    let t0 = 1_764_000_000_000i64;
+    let mut out = [0];
+    for i in 0..100_000i64 {
+        store.observe(
+            t0 + i,
+            &[Observation {
+                key: key_hash(2, &i.to_le_bytes()),
+                window: w,
+                op: Op::Count,
+            }],
+            true,
+            &mut out,
+        );
+        if i % 50 == 0 {
+            store.observe(
+                t0 + i,
+                &[Observation {
+                    key: hot,
+                    window: w,
+                    op: Op::Count,
+                }],
+                true,
+                &mut out,
+            );
+        }
+    }
+    assert!(store.stats().evictions > 0);
+    store.observe(
+        t0 + 100_000,
+        &[Observation {
+            key: hot,
+            window: w,
+            op: Op::Count,
+        }],
+        false,
+        &mut out,
+    );
+    assert_eq!(out[0], 2000, "the key touched all along survived eviction");
+}
+
+#[test]
+fn idempotency_forgets_by_count_and_age() {
+    let store = MemoryStore::new(MemoryStoreOptions {
+        idempotency_max_ids: 64 * 4,
+        idempotency_window_ms: 10_000,
+        ..opts()
+    });
+    let t = 1_764_000_000_000;
+    for i in 0..10_000 {
+        let id = format!("e{i}");
+        store.idempotent(&id, t + i, &mut || suite::decision(&id, 1));
+    }
+    assert!(store.stats().idempotency_keys <= 64 * 4);
+    store.idempotent("old", t, &mut || suite::decision("old", 1));
+    let again = store.idempotent("old", t + 20_000, &mut || suite::decision("old", 2));
+    assert!(
+        matches!(again, Idempotent::Fresh(ref d) if d.score == 2),
+        "past the window an id is new again"
+    );
+}
+
+/// Brute-force model of one count window: accepted events and the ring head.
+struct Model {
+    head: Option<i64>,
+    events: Vec<i64>,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn count_window_matches_a_brute_force_model(
+        steps in proptest::collection::vec((0i64..40_000, any::<bool>(), 0i64..200_000), 1..120)
+    ) {
+        let store = MemoryStore::new(MemoryStoreOptions { grace_ms: 20_000, ..opts() });
+        let w = WindowSpec { bucket_ms: 5_000, buckets: 6 };
+        let ring = 6 + 4;
+        let mut model = Model { head: None, events: vec![] };
+        let mut now: i64 = 1_764_000_000_000;
+        for (forward, late, back) in steps {
+            let ts = if late { now - back } else { now += forward; now };
+            let b = ts.div_euclid(5_000);
+            let head = model.head.map_or(b, |h| h.max(b));
+            let accepted = b > head - ring;
+            model.head = Some(head);
+            if accepted {
+                model.events.push(b);
+            }
+            let lo = (b - 5).max(head - ring + 1);
+            let hi = b.min(head);
+            // Events in recycled buckets are gone from the ring.
+            let expect = model.events.iter().filter(|&&e| e >= lo && e <= hi && e > head - ring).count() as u32;
+            let mut out = [0];
+            store.observe(ts, &[Observation { key: 1, window: w, op: Op::Count }], true, &mut out);
+            prop_assert_eq!(out[0], expect, "ts {} bucket {} head {}", ts, b, head);
+        }
+    }
+}
+
+mod journal {
+    use super::*;
+
+    fn open(dir: &std::path::Path) -> (Journal, Recovery) {
+        Journal::open(
+            dir,
+            JournalOptions {
+                segment_bytes: 2048,
+                ..JournalOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn records_survive_reopen_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (j, rec) = open(dir.path());
+            assert!(rec.records.is_empty() && rec.snapshot.is_none());
+            for i in 0..100 {
+                let seq = j
+                    .append(
+                        i,
+                        format!("{{\"type\":\"login\",\"n\":{i}}}").as_bytes(),
+                        b"{\"d\":1}",
+                    )
+                    .unwrap();
+                assert_eq!(seq, i as u64);
+            }
+            j.wait_durable(99).unwrap();
+        }
+        let (j, rec) = open(dir.path());
+        assert_eq!(rec.records.len(), 100);
+        assert!(rec
+            .records
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.seq == i as u64 && r.received_ms == i as i64));
+        assert_eq!(j.queued(), 100, "appends continue after the last record");
+        let segments = std::fs::read_dir(dir.path()).unwrap().count();
+        assert!(segments > 1, "small segments rotate");
+    }
+
+    #[test]
+    fn a_torn_tail_is_dropped_and_appends_continue() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (j, _) = open(dir.path());
+            for i in 0..3 {
+                j.append(i, b"{\"type\":\"login\"}", b"{}").unwrap();
+            }
+            j.close().unwrap();
+        }
+        let mut segs: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        segs.sort();
+        let last = segs.last().unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(last).unwrap();
+        std::io::Write::write_all(&mut f, b"{\"seq\":3,\"received_ms\":1,\"ev").unwrap();
+        drop(f);
+        let (j, rec) = open(dir.path());
+        assert_eq!(rec.records.len(), 3);
+        let seq = j.append(9, b"{\"type\":\"login\"}", b"{}").unwrap();
+        assert_eq!(seq, 3);
+        j.close().unwrap();
+        let (_, rec) = open(dir.path());
+        assert_eq!(rec.records.len(), 4);
+    }
+
+    #[test]
+    fn corruption_before_the_tail_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (j, _) = open(dir.path());
+            for i in 0..3 {
+                j.append(i, b"{\"type\":\"login\"}", b"{}").unwrap();
+            }
+            j.close().unwrap();
+        }
+        let seg = dir.path().join("log-00000000000000000000.ndjson");
+        let text = std::fs::read_to_string(&seg)
+            .unwrap()
+            .replacen("\"seq\":1", "\"seq\":7", 1);
+        std::fs::write(&seg, text).unwrap();
+        let err = Journal::open(dir.path(), JournalOptions::default())
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn snapshots_bound_replay_and_prune_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (j, _) = Journal::open(
+                dir.path(),
+                JournalOptions {
+                    segment_bytes: 2048,
+                    no_sync: true,
+                    ..JournalOptions::default()
+                },
+            )
+            .unwrap();
+            for i in 0..200 {
+                let seq = j.append(i, b"{\"type\":\"login\"}", b"{}").unwrap();
+                j.wait_durable(seq).unwrap();
+            }
+            j.flush().unwrap();
+            j.write_snapshot(150, b"state-at-150").unwrap();
+            j.write_snapshot(180, b"state-at-180").unwrap();
+            j.write_snapshot(190, b"state-at-190").unwrap();
+        }
+        let (_, rec) = open(dir.path());
+        let (covered, payload) = rec.snapshot.unwrap();
+        assert_eq!((covered, payload.as_slice()), (190, &b"state-at-190"[..]));
+        assert_eq!(rec.records.first().unwrap().seq, 190);
+        assert_eq!(rec.records.len(), 10);
+        let snaps = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("snapshot-")
+            })
+            .count();
+        assert_eq!(snaps, 2, "older snapshots are pruned");
+        let first_seg = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| {
+                let n = e.unwrap().file_name().to_string_lossy().to_string();
+                n.strip_prefix("log-")
+                    .map(|s| s[..20].parse::<u64>().unwrap())
+            })
+            .min()
+            .unwrap();
+        assert!(
+            first_seg > 0,
+            "segments before the oldest kept snapshot are gone"
+        );
+    }
+
+    #[test]
+    fn a_damaged_snapshot_falls_back_to_the_previous_one() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (j, _) = open(dir.path());
+            for i in 0..20 {
+                j.append(i, b"{\"type\":\"login\"}", b"{}").unwrap();
+            }
+            j.flush().unwrap();
+            j.write_snapshot(5, b"five").unwrap();
+            j.write_snapshot(10, b"ten").unwrap();
+        }
+        let p = dir.path().join(format!("snapshot-{:020}.bin", 10));
+        let mut bytes = std::fs::read(&p).unwrap();
+        let n = bytes.len();
+        bytes[n - 6] ^= 0xff;
+        std::fs::write(&p, bytes).unwrap();
+        let (_, rec) = open(dir.path());
+        assert_eq!(rec.snapshot.unwrap().0, 5);
+        assert_eq!(rec.records.len(), 15);
+    }
+}

@@ -1,0 +1,190 @@
+//! The behavioural suite every `StateStore` backend must pass: one suite, run against each
+//! implementation (`suite::run_all(|| Arc::new(Backend::new(..)))`). Backends are created with
+//! a grace period of at least 60 s and a distinct cap of at least 8.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use sheepdog_model::{Decision, Outcome};
+
+use crate::{key_hash, member_hash, Idempotent, Observation, Op, StateStore, WindowSpec};
+
+const SEC: i64 = 1000;
+/// 60 s window in 6 buckets of 10 s.
+const W: WindowSpec = WindowSpec {
+    bucket_ms: 10_000,
+    buckets: 6,
+};
+const T0: i64 = 1_764_000_000_000;
+
+fn count(store: &dyn StateStore, key: &str, ts: i64) -> u32 {
+    let mut out = [0];
+    store.observe(
+        ts,
+        &[Observation {
+            key: key_hash(1, key.as_bytes()),
+            window: W,
+            op: Op::Count,
+        }],
+        true,
+        &mut out,
+    );
+    out[0]
+}
+
+fn peek(store: &dyn StateStore, key: &str, ts: i64) -> u32 {
+    let mut out = [0];
+    store.observe(
+        ts,
+        &[Observation {
+            key: key_hash(1, key.as_bytes()),
+            window: W,
+            op: Op::Count,
+        }],
+        false,
+        &mut out,
+    );
+    out[0]
+}
+
+fn distinct(store: &dyn StateStore, key: &str, member: &str, ts: i64) -> u32 {
+    let mut out = [0];
+    let op = Op::Distinct {
+        member: member_hash(member.as_bytes()),
+    };
+    store.observe(
+        ts,
+        &[Observation {
+            key: key_hash(2, key.as_bytes()),
+            window: W,
+            op,
+        }],
+        true,
+        &mut out,
+    );
+    out[0]
+}
+
+/// A decision for idempotency tests.
+pub fn decision(id: &str, score: u32) -> Arc<Decision> {
+    Arc::new(Decision {
+        event_id: id.to_string(),
+        decision: Outcome::Allow,
+        challenge: None,
+        score,
+        reasons: vec![],
+        rules: vec![Cow::Borrowed("r")],
+        cluster: None,
+        policy_version: "test".into(),
+        latency_us: 1,
+        shadow_rules: vec![],
+        features: None,
+    })
+}
+
+pub fn counts_in_event_time(store: &dyn StateStore) {
+    // Aligned start so bucket edges are exact.
+    let t = T0 - T0.rem_euclid(10 * SEC);
+    assert_eq!(count(store, "a", t), 1);
+    assert_eq!(count(store, "a", t + 5 * SEC), 2);
+    assert_eq!(
+        count(store, "a", t + 59 * SEC),
+        3,
+        "59 s later the first bucket is still inside"
+    );
+    assert_eq!(peek(store, "a", t + 59 * SEC), 3, "a read does not count");
+    // 60 s later: the window is buckets 1..=6, the first bucket (two events) has left.
+    assert_eq!(count(store, "a", t + 60 * SEC), 2);
+    assert_eq!(count(store, "b", t + 60 * SEC), 1, "keys are independent");
+    // An hour later, everything has expired.
+    assert_eq!(count(store, "a", t + 3600 * SEC), 1);
+}
+
+pub fn out_of_order_within_grace(store: &dyn StateStore) {
+    let t = T0 - T0.rem_euclid(10 * SEC) + 100 * SEC;
+    assert_eq!(count(store, "k", t), 1);
+    assert_eq!(count(store, "k", t + 30 * SEC), 2);
+    // 25 s late: counted, and its value is as of its own time (the later event excluded).
+    assert_eq!(count(store, "k", t + 5 * SEC), 2);
+    assert_eq!(
+        peek(store, "k", t + 30 * SEC),
+        3,
+        "the late event counts for later reads"
+    );
+    // Far too late (beyond window + grace): not counted.
+    let before = store.stats().late_dropped;
+    count(store, "k", t - 3600 * SEC);
+    assert_eq!(store.stats().late_dropped, before + 1);
+    assert_eq!(peek(store, "k", t + 30 * SEC), 3);
+}
+
+pub fn distinct_counts(store: &dyn StateStore) {
+    let t = T0 - T0.rem_euclid(10 * SEC);
+    assert_eq!(distinct(store, "dev", "p1", t), 1);
+    assert_eq!(distinct(store, "dev", "p2", t + SEC), 2);
+    assert_eq!(
+        distinct(store, "dev", "p1", t + 2 * SEC),
+        2,
+        "a repeat is not distinct"
+    );
+    assert_eq!(distinct(store, "dev", "p3", t + 30 * SEC), 3);
+    // p1, p2 last seen in bucket 0; at t+60 s the window is buckets 1..=6.
+    assert_eq!(distinct(store, "dev", "p3", t + 60 * SEC), 1);
+    assert_eq!(distinct(store, "other", "p1", t + 60 * SEC), 1);
+}
+
+pub fn idempotency(store: &dyn StateStore) {
+    let mut runs = 0;
+    let first = store.idempotent("evt-1", T0, &mut || {
+        runs += 1;
+        decision("evt-1", 10)
+    });
+    assert!(matches!(first, Idempotent::Fresh(ref d) if d.score == 10));
+    let again = store.idempotent("evt-1", T0 + 1000, &mut || {
+        runs += 1;
+        decision("evt-1", 99)
+    });
+    assert!(
+        matches!(again, Idempotent::Repeat(ref d) if d.score == 10),
+        "the first decision comes back"
+    );
+    assert_eq!(runs, 1);
+    let other = store.idempotent("evt-2", T0, &mut || decision("evt-2", 5));
+    assert!(matches!(other, Idempotent::Fresh(_)));
+    store.remember("evt-3", T0, decision("evt-3", 7));
+    assert!(
+        matches!(store.idempotent("evt-3", T0, &mut || decision("evt-3", 1)), Idempotent::Repeat(ref d) if d.score == 7)
+    );
+}
+
+pub fn export_import(make: &dyn Fn() -> Arc<dyn StateStore>) {
+    let a = make();
+    let t = T0 - T0.rem_euclid(10 * SEC);
+    for i in 0..20 {
+        count(&*a, &format!("k{}", i % 5), t + i * SEC);
+        distinct(&*a, "d", &format!("m{}", i % 7), t + i * SEC);
+    }
+    a.idempotent("evt-x", t, &mut || decision("evt-x", 42));
+    let bytes = a.export().expect("export");
+    let b = make();
+    b.import(&bytes).expect("import");
+    for i in 0..5 {
+        let key = format!("k{i}");
+        assert_eq!(peek(&*a, &key, t + 20 * SEC), peek(&*b, &key, t + 20 * SEC));
+    }
+    assert_eq!(distinct(&*b, "d", "m0", t + 20 * SEC), 7);
+    assert!(
+        matches!(b.idempotent("evt-x", t, &mut || decision("evt-x", 1)), Idempotent::Repeat(ref d) if d.score == 42)
+    );
+    assert!(b.import(b"not a snapshot").is_err(), "garbage is refused");
+    b.health().expect("healthy");
+}
+
+/// Runs the whole suite, each case on a fresh store.
+pub fn run_all(make: &dyn Fn() -> Arc<dyn StateStore>) {
+    counts_in_event_time(&*make());
+    out_of_order_within_grace(&*make());
+    distinct_counts(&*make());
+    idempotency(&*make());
+    export_import(make);
+}
