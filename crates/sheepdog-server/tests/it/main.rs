@@ -1,0 +1,264 @@
+//! HTTP tests through `app(state).oneshot(..)`: status codes and bodies of every error, auth,
+//! batch order, metrics.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sheepdog_engine::{Engine, EngineOptions};
+use sheepdog_policy::BuiltinPolicy;
+use sheepdog_server::{app, AppState, ServerOptions};
+use sheepdog_state::MemoryStoreOptions;
+use tower::ServiceExt;
+
+fn state(keys: &[&str]) -> AppState {
+    let engine = Engine::in_memory(
+        Arc::new(BuiltinPolicy::default()),
+        MemoryStoreOptions::default(),
+        EngineOptions::default(),
+    );
+    AppState::new(
+        Arc::new(engine),
+        &ServerOptions {
+            api_keys: keys.iter().map(|k| k.to_string()).collect(),
+            ..Default::default()
+        },
+    )
+}
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+    body: impl Into<Body>,
+) -> (StatusCode, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(a) = auth {
+        req = req.header(header::AUTHORIZATION, a);
+    }
+    let resp = app(state.clone())
+        .oneshot(req.body(body.into()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+fn error_of(body: &str) -> (String, Value) {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let err = &v["error"];
+    assert!(
+        err["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(
+        v.as_object().unwrap().len(),
+        1,
+        "only the error object: {body}"
+    );
+    (
+        err["code"].as_str().unwrap().to_string(),
+        err["field"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn a_registration_gets_a_full_decision() {
+    let s = state(&[]);
+    let ev = json!({"id":"r1","type":"registration","timestamp":"2026-11-25T10:00:00Z","phone":"+8617012345678",
+                    "ip":"47.100.1.2","device":{"id":"d1","fingerprint":"fp1","emulator":true}});
+    let (status, body) = call(&s, "POST", "/v1/events", None, ev.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let d: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(d["event_id"], "r1");
+    assert_eq!(d["decision"], "challenge");
+    assert_eq!(d["challenge"], "captcha");
+    assert_eq!(d["score"], 40);
+    assert_eq!(d["reasons"][0]["code"], "device.emulator");
+    assert!(d["rules"].is_array());
+    assert!(d["cluster"].is_null());
+    assert!(d["policy_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("builtin-"));
+    assert!(d["latency_us"].is_u64());
+}
+
+#[tokio::test]
+async fn bad_input_is_a_400_naming_the_field() {
+    let s = state(&[]);
+    let cases = [
+        (r#"{"type":"bogus"}"#, "unknown_type", json!("type")),
+        (
+            r#"{"phone":"+8613800000000"}"#,
+            "missing_field",
+            json!("type"),
+        ),
+        (
+            r#"{"type":"login","device":{"rooted":"no"}}"#,
+            "wrong_type",
+            json!("device.rooted"),
+        ),
+        (
+            r#"{"type":"login","ip":"999.1.1.1"}"#,
+            "invalid_ip",
+            json!("ip"),
+        ),
+        (
+            r#"{"type":"login","phone":"call me"}"#,
+            "invalid_phone",
+            json!("phone"),
+        ),
+        (
+            r#"{"type":"login","timestamp":"yesterday"}"#,
+            "invalid_timestamp",
+            json!("timestamp"),
+        ),
+        (r#"{"type":"login""#, "invalid_json", Value::Null),
+        (r#"[]"#, "wrong_type", Value::Null),
+        ("", "invalid_json", Value::Null),
+    ];
+    for (body, code, field) in cases {
+        let (status, resp) = call(&s, "POST", "/v1/events", None, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {resp}");
+        assert_eq!(error_of(&resp), (code.to_string(), field), "{body}");
+    }
+    let long_id = "x".repeat(129);
+    let (status, resp) = call(
+        &s,
+        "POST",
+        "/v1/events",
+        None,
+        json!({"type":"login","id":long_id}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(&resp), ("too_long".into(), json!("id")));
+    let (status, resp) = call(
+        &s,
+        "POST",
+        "/v1/events?explain=maybe",
+        None,
+        r#"{"type":"login"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(&resp).0, "invalid_value");
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_a_413() {
+    let s = state(&[]);
+    let big = format!(r#"{{"type":"content","text":"{}"}}"#, "a".repeat(1 << 20));
+    let (status, resp) = call(&s, "POST", "/v1/events", None, big.clone()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_of(&resp).0, "too_large");
+    let (status, _) = call(&s, "POST", "/v1/events:batch", None, big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn api_keys_are_required_when_configured() {
+    let s = state(&["k-one", "k-two"]);
+    let ev = r#"{"type":"login"}"#;
+    for auth in [
+        None,
+        Some("Bearer nope"),
+        Some("k-one"),
+        Some("Basic k-one"),
+        Some("Bearer k-on"),
+    ] {
+        let (status, resp) = call(&s, "POST", "/v1/events", auth, ev).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert_eq!(error_of(&resp), ("unauthorized".into(), Value::Null));
+    }
+    for auth in ["Bearer k-one", "Bearer k-two"] {
+        let (status, _) = call(&s, "POST", "/v1/events", Some(auth), ev).await;
+        assert_eq!(status, StatusCode::OK, "{auth}");
+    }
+    let (status, _) = call(&s, "POST", "/v1/events:batch", None, ev).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(&s, "GET", "/healthz", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::OK, "health checks need no key");
+}
+
+#[tokio::test]
+async fn batches_answer_in_order_with_errors_in_place() {
+    let s = state(&[]);
+    let ndjson = "{\"id\":\"b1\",\"type\":\"login\"}\n{\"type\":\"nope\"}\n\n{\"id\":\"b3\",\"type\":\"sms_code_request\",\"phone\":\"+8613800000000\"}\n";
+    let (status, body) = call(&s, "POST", "/v1/events:batch", None, ndjson).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["event_id"], "b1");
+    assert_eq!(lines[1]["error"]["code"], "unknown_type");
+    assert_eq!(lines[2]["event_id"], "b3");
+
+    let array = json!([{"id":"a1","type":"login"},{"type":"login","ip":"x"},{"id":"a3","type":"content","text":"hi"}]);
+    let (status, body) = call(&s, "POST", "/v1/events:batch", None, array.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let arr: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(arr[0]["event_id"], "a1");
+    assert_eq!(arr[1]["error"]["field"], "ip");
+    assert_eq!(arr[2]["event_id"], "a3");
+    // A repeated id inside a later batch returns the first decision.
+    let (_, body) = call(
+        &s,
+        "POST",
+        "/v1/events:batch",
+        None,
+        json!([{"id":"a1","type":"login","device":{"emulator":true}}]).to_string(),
+    )
+    .await;
+    let arr: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(arr[0]["score"], 0);
+
+    let (status, body) = call(&s, "POST", "/v1/events:batch", None, "[{\"type\":").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(&body).0, "invalid_json");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_use_the_error_body() {
+    let s = state(&[]);
+    let (status, body) = call(&s, "GET", "/v2/everything", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_of(&body).0, "not_found");
+    let (status, body) = call(&s, "GET", "/v1/events", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_of(&body).0, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn metrics_count_decisions_errors_and_state() {
+    let s = state(&[]);
+    call(
+        &s,
+        "POST",
+        "/v1/events",
+        None,
+        r#"{"type":"registration","device":{"id":"d","emulator":true}}"#,
+    )
+    .await;
+    call(&s, "POST", "/v1/events", None, r#"{"type":"login"}"#).await;
+    call(&s, "POST", "/v1/events", None, r#"{"type":"bogus"}"#).await;
+    let (status, text) = call(&s, "GET", "/metrics", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains(r#"sheepdog_decisions_total{type="registration",outcome="challenge"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"sheepdog_decisions_total{type="login",outcome="allow"} 1"#));
+    assert!(text.contains(r#"sheepdog_errors_total{code="unknown_type"} 1"#));
+    assert!(text.contains("sheepdog_decision_latency_seconds_count 2"));
+    assert!(text.contains("sheepdog_state_keys "));
+    assert!(text.contains("sheepdog_state_evictions_total 0"));
+    assert!(text.ends_with("# EOF\n"));
+}
