@@ -263,9 +263,12 @@ struct RawEvent {
     region: Option<String>,
     email: Option<String>,
     ip: Option<String>,
+    #[serde(default, deserialize_with = "map_only")]
     device: Option<Device>,
     user_agent: Option<String>,
+    #[serde(default, deserialize_with = "map_only")]
     session: Option<RawSession>,
+    #[serde(default, deserialize_with = "map_only")]
     profile: Option<Profile>,
     identity_hash: Option<String>,
     text: Option<String>,
@@ -306,12 +309,54 @@ impl<'de> Deserialize<'de> for RawTimestamp {
     }
 }
 
+/// Accepts only a JSON object for `T` (serde's derive would also read a positional array).
+struct MapOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for MapOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = MapOnly<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<MapOnly<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(MapOnly)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(Option::<MapOnly<T>>::deserialize(d)?.map(|m| m.0))
+}
+
 /// Parses one event from JSON bytes.
 pub fn parse_event(bytes: &[u8]) -> Result<Event, EventError> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(EventError::new(
+            ErrorCode::InvalidJson,
+            None,
+            "the event is not valid UTF-8",
+        ));
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err();
+        return Err(if syntax {
+            EventError::new(
+                ErrorCode::InvalidJson,
+                None,
+                "malformed JSON: expected an event object",
+            )
+        } else {
+            EventError::new(ErrorCode::WrongType, None, "an event must be a JSON object")
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let raw: RawEvent = match serde_path_to_error::deserialize(&mut de) {
         Ok(raw) => raw,
-        Err(e) => return Err(serde_error(e, bytes)),
+        Err(e) => return Err(serde_error(e)),
     };
     if let Err(e) = de.end() {
         return Err(EventError::new(
@@ -328,7 +373,7 @@ pub fn parse_event_value(value: &serde_json::value::RawValue) -> Result<Event, E
     parse_event(value.get().as_bytes())
 }
 
-fn serde_error(e: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> EventError {
+fn serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> EventError {
     let path = e.path().to_string();
     let inner = e.into_inner();
     use serde_json::error::Category;
@@ -339,19 +384,29 @@ fn serde_error(e: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -
             format!("malformed JSON: {inner}"),
         ),
         Category::Data => {
-            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-            if path == "." || first != Some(&b'{') {
-                return EventError::new(
-                    ErrorCode::WrongType,
-                    None,
-                    "an event must be a JSON object",
-                );
-            }
-            let field = path.trim_start_matches('.').to_string();
             // serde's message carries the position; keep the part a caller can act on.
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            EventError::new(ErrorCode::WrongType, Some(field), msg)
+            let parent = path.trim_start_matches('.');
+            if let Some(name) = msg
+                .strip_prefix("duplicate field `")
+                .and_then(|m| m.strip_suffix('`'))
+            {
+                let field = if parent.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{parent}.{name}")
+                };
+                return EventError::new(
+                    ErrorCode::InvalidValue,
+                    Some(field.clone()),
+                    format!("{field} appears twice"),
+                );
+            }
+            if parent.is_empty() {
+                return EventError::new(ErrorCode::WrongType, None, msg);
+            }
+            EventError::new(ErrorCode::WrongType, Some(parent.to_string()), msg)
         }
     }
 }
@@ -585,7 +640,7 @@ fn parse_timestamp(raw: RawTimestamp) -> Result<Timestamp, EventError> {
                         .into(),
                 )
                     })?;
-            let ms = parsed.unix_timestamp_nanos() / 1_000_000;
+            let ms = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
             if ms < 0 || ms > MAX_EPOCH_MS as i128 {
                 return Err(bad("timestamp is before 1970 or after 9999".into()));
             }
