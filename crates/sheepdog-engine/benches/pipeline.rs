@@ -63,7 +63,11 @@ fn baseline_parse_serialize(b: Bencher) {
             out.clear();
             for raw in &events {
                 let e = parse_event(raw).unwrap();
-                serde_json::to_writer(&mut out, &allow(e.id.unwrap_or_default())).unwrap();
+                serde_json::to_writer(
+                    &mut out,
+                    &allow(e.id.map(|s| s.into_owned()).unwrap_or_default()),
+                )
+                .unwrap();
                 out.push(b'\n');
             }
             black_box(out.len());

@@ -286,7 +286,7 @@ impl Engine {
         let (decision, repeat) = match &event.id {
             Some(id) => match self
                 .store
-                .idempotent(id, ts, &mut || decide_fresh(id.clone()))
+                .idempotent(id, ts, &mut || decide_fresh(id.to_string()))
             {
                 Idempotent::Fresh(d) => (d, false),
                 Idempotent::Repeat(d) => (d, true),

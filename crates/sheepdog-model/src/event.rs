@@ -153,11 +153,15 @@ pub struct Timestamp(pub i64);
 
 /// Device facts reported by the app's SDK.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Device {
-    pub id: Option<String>,
-    pub fingerprint: Option<String>,
-    pub model: Option<String>,
-    pub os: Option<String>,
+pub struct Device<'a> {
+    #[serde(borrow, default)]
+    pub id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub fingerprint: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub model: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub os: Option<Str<'a>>,
     pub emulator: Option<bool>,
     pub rooted: Option<bool>,
     pub hooked: Option<bool>,
@@ -176,43 +180,50 @@ pub struct Session {
 
 /// Public profile fields.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Profile {
-    pub nickname: Option<String>,
-    pub bio: Option<String>,
-    pub avatar_hash: Option<String>,
-    pub gender: Option<String>,
+pub struct Profile<'a> {
+    #[serde(borrow, default)]
+    pub nickname: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub bio: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub avatar_hash: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub gender: Option<Str<'a>>,
     pub birth_year: Option<i64>,
 }
 
+/// A string of an event: borrowed from the input when it holds no escapes.
+pub type Str<'a> = std::borrow::Cow<'a, str>;
+
 /// A validated event of the v1 contract.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    pub id: Option<String>,
+pub struct Event<'a> {
+    pub id: Option<Str<'a>>,
     pub event_type: EventType,
     pub timestamp: Option<Timestamp>,
-    pub account_id: Option<String>,
+    pub account_id: Option<Str<'a>>,
     /// As sent, syntactically checked (digits, separators, optional leading `+`).
-    pub phone: Option<String>,
+    pub phone: Option<Str<'a>>,
     /// Upper-cased ISO 3166 alpha-2.
-    pub region: Option<String>,
-    pub email: Option<String>,
+    pub region: Option<Str<'a>>,
+    pub email: Option<Str<'a>>,
     pub ip: Option<IpAddr>,
-    pub device: Option<Device>,
-    pub user_agent: Option<String>,
+    pub device: Option<Device<'a>>,
+    pub user_agent: Option<Str<'a>>,
     pub session: Option<Session>,
-    pub profile: Option<Profile>,
-    pub identity_hash: Option<String>,
-    pub text: Option<String>,
-    pub campaign_id: Option<String>,
+    pub profile: Option<Profile<'a>>,
+    pub identity_hash: Option<Str<'a>>,
+    pub text: Option<Str<'a>>,
+    pub campaign_id: Option<Str<'a>>,
     pub changed: Vec<Changed>,
     pub attributes: Option<Map<String, Value>>,
     /// `attributes.label` of a `label` event.
     pub label: Option<LabelValue>,
 }
 
-impl Event {
+impl<'a> Event<'a> {
     /// A minimal event of the given type, for tests and generators.
-    pub fn new(event_type: EventType) -> Event {
+    pub fn new(event_type: EventType) -> Event<'a> {
         Event {
             id: None,
             event_type,
@@ -235,6 +246,46 @@ impl Event {
         }
     }
 
+    /// The same event, owning all its strings.
+    pub fn into_owned(self) -> Event<'static> {
+        Event {
+            id: owned(self.id),
+            event_type: self.event_type,
+            timestamp: self.timestamp,
+            account_id: owned(self.account_id),
+            phone: owned(self.phone),
+            region: owned(self.region),
+            email: owned(self.email),
+            ip: self.ip,
+            device: self.device.map(|d| Device {
+                id: owned(d.id),
+                fingerprint: owned(d.fingerprint),
+                model: owned(d.model),
+                os: owned(d.os),
+                emulator: d.emulator,
+                rooted: d.rooted,
+                hooked: d.hooked,
+                sim_present: d.sim_present,
+                sim_phone_match: d.sim_phone_match,
+            }),
+            user_agent: owned(self.user_agent),
+            session: self.session,
+            profile: self.profile.map(|p| Profile {
+                nickname: owned(p.nickname),
+                bio: owned(p.bio),
+                avatar_hash: owned(p.avatar_hash),
+                gender: owned(p.gender),
+                birth_year: p.birth_year,
+            }),
+            identity_hash: owned(self.identity_hash),
+            text: owned(self.text),
+            campaign_id: owned(self.campaign_id),
+            changed: self.changed,
+            attributes: self.attributes,
+            label: self.label,
+        }
+    }
+
     pub fn device_id(&self) -> Option<&str> {
         self.device.as_ref().and_then(|d| d.id.as_deref())
     }
@@ -242,6 +293,10 @@ impl Event {
     pub fn device_fingerprint(&self) -> Option<&str> {
         self.device.as_ref().and_then(|d| d.fingerprint.as_deref())
     }
+}
+
+fn owned(s: Option<Str<'_>>) -> Option<Str<'static>> {
+    s.map(|s| Str::Owned(s.into_owned()))
 }
 
 #[derive(Deserialize)]
@@ -253,27 +308,38 @@ struct RawSession {
 }
 
 #[derive(Deserialize)]
-struct RawEvent {
-    id: Option<String>,
-    #[serde(rename = "type")]
-    event_type: Option<String>,
+struct RawEvent<'a> {
+    #[serde(borrow, default)]
+    id: Option<Str<'a>>,
+    #[serde(rename = "type", borrow, default)]
+    event_type: Option<Str<'a>>,
     timestamp: Option<RawTimestamp>,
-    account_id: Option<String>,
-    phone: Option<String>,
-    region: Option<String>,
-    email: Option<String>,
-    ip: Option<String>,
-    #[serde(default, deserialize_with = "map_only")]
-    device: Option<Device>,
-    user_agent: Option<String>,
+    #[serde(borrow, default)]
+    account_id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    phone: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    region: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    email: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    ip: Option<Str<'a>>,
+    #[serde(borrow, default, deserialize_with = "map_only")]
+    device: Option<Device<'a>>,
+    #[serde(borrow, default)]
+    user_agent: Option<Str<'a>>,
     #[serde(default, deserialize_with = "map_only")]
     session: Option<RawSession>,
-    #[serde(default, deserialize_with = "map_only")]
-    profile: Option<Profile>,
-    identity_hash: Option<String>,
-    text: Option<String>,
-    campaign_id: Option<String>,
-    changed: Option<Vec<String>>,
+    #[serde(borrow, default, deserialize_with = "map_only")]
+    profile: Option<Profile<'a>>,
+    #[serde(borrow, default)]
+    identity_hash: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    text: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    campaign_id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    changed: Option<Vec<Str<'a>>>,
     attributes: Option<Map<String, Value>>,
 }
 
@@ -333,8 +399,8 @@ fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 }
 
 /// Parses one event from JSON bytes.
-pub fn parse_event(bytes: &[u8]) -> Result<Event, EventError> {
-    if std::str::from_utf8(bytes).is_err() {
+pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
+    if simdutf8::basic::from_utf8(bytes).is_err() {
         return Err(EventError::new(
             ErrorCode::InvalidJson,
             None,
@@ -353,10 +419,19 @@ pub fn parse_event(bytes: &[u8]) -> Result<Event, EventError> {
             EventError::new(ErrorCode::WrongType, None, "an event must be a JSON object")
         });
     }
+    // Fast path without path tracking; on failure, parse again to name the field.
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let raw: RawEvent = match serde_path_to_error::deserialize(&mut de) {
+    let raw = match RawEvent::deserialize(&mut de) {
         Ok(raw) => raw,
-        Err(e) => return Err(serde_error(e)),
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            return Err(
+                match serde_path_to_error::deserialize::<_, RawEvent>(&mut de) {
+                    Err(e) => serde_error(e),
+                    Ok(_) => EventError::new(ErrorCode::InvalidJson, None, "malformed JSON"),
+                },
+            );
+        }
     };
     if let Err(e) = de.end() {
         return Err(EventError::new(
@@ -369,7 +444,7 @@ pub fn parse_event(bytes: &[u8]) -> Result<Event, EventError> {
 }
 
 /// Parses one event from an already-parsed JSON value (batch arrays).
-pub fn parse_event_value(value: &serde_json::value::RawValue) -> Result<Event, EventError> {
+pub fn parse_event_value(value: &serde_json::value::RawValue) -> Result<Event<'_>, EventError> {
     parse_event(value.get().as_bytes())
 }
 
@@ -411,7 +486,7 @@ fn serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> EventError {
     }
 }
 
-fn check_len(field: &str, value: &Option<String>, max: usize) -> Result<(), EventError> {
+fn check_len(field: &str, value: &Option<Str<'_>>, max: usize) -> Result<(), EventError> {
     if let Some(v) = value {
         if v.len() > max {
             return Err(EventError::at(
@@ -424,7 +499,7 @@ fn check_len(field: &str, value: &Option<String>, max: usize) -> Result<(), Even
     Ok(())
 }
 
-fn validate(raw: RawEvent) -> Result<Event, EventError> {
+fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
     let Some(type_name) = raw.event_type else {
         return Err(EventError::at(
             ErrorCode::MissingField,
@@ -501,7 +576,11 @@ fn validate(raw: RawEvent) -> Result<Event, EventError> {
                     "region must be an ISO 3166 alpha-2 code such as CN",
                 ));
             }
-            Some(r.to_ascii_uppercase())
+            Some(if r.bytes().all(|b| b.is_ascii_uppercase()) {
+                r
+            } else {
+                Str::Owned(r.to_ascii_uppercase())
+            })
         }
         None => None,
     };

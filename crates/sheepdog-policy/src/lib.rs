@@ -26,7 +26,7 @@ pub struct Signal {
 
 /// Everything a policy may look at for one event.
 pub struct PolicyInput<'a> {
-    pub event: &'a Event,
+    pub event: &'a Event<'a>,
     /// Signals found at enrich time.
     pub signals: &'a [Signal],
     /// Feature values, in the order of `Policy::features()`; `None` when the event lacks the key.

@@ -11,15 +11,20 @@
 //!
 //! Memory: every key's bytes are estimated and summed per shard; over the shard's share of the
 //! cap, the coldest of a random sample of keys (by last event time) is evicted, as Redis does.
+//!
+//! Layout, for the hot path: one hash table per shard holds the entries inline (a lookup is one
+//! probe), and rings of up to 16 buckets live inside the entry (no pointer to chase). A side
+//! vector of keys exists only to sample eviction candidates.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use indexmap::IndexMap;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sheepdog_model::Decision;
+use smallvec::SmallVec;
 
 use crate::{
     Idempotent, Observation, Op, StateStore, StoreError, StoreErrorKind, StoreStats, WindowSpec,
@@ -27,9 +32,10 @@ use crate::{
 
 const SHARDS: usize = 64;
 const EVICTION_SAMPLE: usize = 8;
-/// Fixed bytes per key: map slot, index, entry header.
-const KEY_OVERHEAD: usize = 64;
 const MEMBER_BYTES: usize = std::mem::size_of::<Member>();
+/// Bytes per key besides spilled rings: the table slot at 7/8 load, its control byte, the key
+/// in the sampling vector.
+const KEY_OVERHEAD: usize = (std::mem::size_of::<(u64, Entry)>() + 1) * 8 / 7 + 8;
 /// Longest ring a key may hold, whatever the window and grace.
 const MAX_RING: u64 = 4096;
 
@@ -78,7 +84,7 @@ impl Hasher for PassThrough {
     }
 }
 
-type Map<V> = IndexMap<u64, V, BuildHasherDefault<PassThrough>>;
+type Table<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Member {
@@ -87,13 +93,13 @@ struct Member {
     last: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Window {
-    Count(Vec<u32>),
-    Distinct(Vec<Member>),
+    Count(SmallVec<[u32; 16]>),
+    Distinct(SmallVec<[Member; 2]>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     /// Newest event time seen (for eviction).
     last_touch: i64,
@@ -101,29 +107,46 @@ struct Entry {
     head: i64,
     /// Ring length (buckets + grace buckets).
     ring: u32,
+    /// Index of the key in the shard's sampling vector.
+    slot: u32,
     window: Window,
 }
 
 impl Entry {
+    fn new(ts_ms: i64, b: i64, ring: u32, op: Op) -> Entry {
+        Entry {
+            last_touch: ts_ms,
+            head: b,
+            ring,
+            slot: 0,
+            window: match op {
+                Op::Count => Window::Count(smallvec::smallvec![0; ring as usize]),
+                Op::Distinct { .. } => Window::Distinct(SmallVec::new()),
+            },
+        }
+    }
+
     fn bytes(&self) -> usize {
         KEY_OVERHEAD
             + match &self.window {
-                Window::Count(c) => c.capacity() * 4,
-                Window::Distinct(m) => m.capacity() * MEMBER_BYTES,
+                Window::Count(c) if c.spilled() => c.capacity() * 4,
+                Window::Distinct(m) if m.spilled() => m.capacity() * MEMBER_BYTES,
+                _ => 0,
             }
     }
 }
 
 #[derive(Default)]
 struct Shard {
-    entries: Map<Entry>,
+    entries: Table<Entry>,
+    keys: Vec<u64>,
     bytes: usize,
     rng: u64,
 }
 
 #[derive(Default)]
 struct IdShard {
-    ids: std::collections::HashMap<u64, (i64, Arc<Decision>), BuildHasherDefault<PassThrough>>,
+    ids: Table<(i64, Arc<Decision>)>,
     /// Insertion order, roughly event order: forgotten from the front.
     order: std::collections::VecDeque<u64>,
 }
@@ -167,6 +190,12 @@ impl MemoryStore {
     }
 }
 
+/// Shard of a key hash. Middle bits: the tables inside a shard use the low bits (bucket) and
+/// the top 7 bits (control byte) of the same hash, which must stay random within a shard.
+fn shard_of(hash: u64) -> usize {
+    ((hash >> 32) as usize) % SHARDS
+}
+
 fn bucket_of(ts_ms: i64, bucket_ms: u64) -> i64 {
     ts_ms.div_euclid(bucket_ms.max(1) as i64)
 }
@@ -181,26 +210,52 @@ fn xorshift(state: &mut u64) -> u64 {
 }
 
 impl Shard {
+    fn insert(&mut self, key: u64, mut e: Entry) {
+        e.slot = self.keys.len() as u32;
+        self.bytes += e.bytes();
+        self.keys.push(key);
+        self.entries.insert(key, e);
+    }
+
+    fn remove_slot(&mut self, i: usize) -> Option<Entry> {
+        let key = *self.keys.get(i)?;
+        let e = self.entries.remove(&key)?;
+        self.keys.swap_remove(i);
+        if let Some(&moved) = self.keys.get(i) {
+            if let Some(m) = self.entries.get_mut(&moved) {
+                m.slot = i as u32;
+            }
+        }
+        self.bytes = self.bytes.saturating_sub(e.bytes());
+        Some(e)
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.keys.clear();
+        self.bytes = 0;
+    }
+
     fn evict_until(&mut self, budget: usize, keep: u64) -> u64 {
         let mut evicted = 0;
-        while self.bytes > budget && self.entries.len() > 1 {
-            let n = self.entries.len();
+        while self.bytes > budget && self.keys.len() > 1 {
+            let n = self.keys.len();
             let mut victim: Option<(usize, i64)> = None;
             for _ in 0..EVICTION_SAMPLE.min(n) {
                 let i = (xorshift(&mut self.rng) % n as u64) as usize;
-                let Some((k, e)) = self.entries.get_index(i) else {
-                    continue;
-                };
-                if *k == keep {
+                let k = self.keys[i];
+                if k == keep {
                     continue;
                 }
+                let Some(e) = self.entries.get(&k) else {
+                    continue;
+                };
                 if victim.is_none_or(|(_, t)| e.last_touch < t) {
                     victim = Some((i, e.last_touch));
                 }
             }
             let Some((i, _)) = victim else { break };
-            if let Some((_, e)) = self.entries.swap_remove_index(i) {
-                self.bytes = self.bytes.saturating_sub(e.bytes());
+            if self.remove_slot(i).is_some() {
                 evicted += 1;
             }
         }
@@ -253,7 +308,7 @@ impl StateStore for MemoryStore {
         for (obs, slot) in observations.iter().zip(out.iter_mut()) {
             let b = bucket_of(ts_ms, obs.window.bucket_ms);
             let buckets = i64::from(obs.window.buckets.max(1));
-            let mut shard = self.shards[(obs.key >> 58) as usize % SHARDS].lock();
+            let mut shard = self.shards[shard_of(obs.key)].lock();
             let shard = &mut *shard;
             if !update {
                 *slot = match shard.entries.get(&obs.key) {
@@ -266,22 +321,13 @@ impl StateStore for MemoryStore {
                 continue;
             }
             let ring = self.ring_len(obs.window);
-            let (entry, fresh) = match shard.entries.entry(obs.key) {
-                indexmap::map::Entry::Occupied(o) => (o.into_mut(), false),
-                indexmap::map::Entry::Vacant(v) => (
-                    v.insert(Entry {
-                        last_touch: ts_ms,
-                        head: b,
-                        ring,
-                        window: match obs.op {
-                            Op::Count => Window::Count(vec![0; ring as usize]),
-                            Op::Distinct { .. } => Window::Distinct(Vec::new()),
-                        },
-                    }),
-                    true,
-                ),
+            if !shard.entries.contains_key(&obs.key) {
+                shard.insert(obs.key, Entry::new(ts_ms, b, ring, obs.op));
+            }
+            let Some(entry) = shard.entries.get_mut(&obs.key) else {
+                continue;
             };
-            let before = if fresh { 0 } else { entry.bytes() };
+            let before = entry.bytes();
             // A key reused with another window shape (policy change) starts afresh.
             let shape_ok = entry.ring == ring
                 && matches!(
@@ -289,15 +335,9 @@ impl StateStore for MemoryStore {
                     (Window::Count(_), Op::Count) | (Window::Distinct(_), Op::Distinct { .. })
                 );
             if !shape_ok {
-                *entry = Entry {
-                    last_touch: ts_ms,
-                    head: b,
-                    ring,
-                    window: match obs.op {
-                        Op::Count => Window::Count(vec![0; ring as usize]),
-                        Op::Distinct { .. } => Window::Distinct(Vec::new()),
-                    },
-                };
+                let slot = entry.slot;
+                *entry = Entry::new(ts_ms, b, ring, obs.op);
+                entry.slot = slot;
             }
             entry.last_touch = entry.last_touch.max(ts_ms);
             let in_ring = advance(entry, b);
@@ -357,7 +397,7 @@ impl StateStore for MemoryStore {
         decide: &mut dyn FnMut() -> Arc<Decision>,
     ) -> Idempotent {
         let h = crate::member_hash(id.as_bytes());
-        let mut shard = self.ids[(h >> 58) as usize % SHARDS].lock();
+        let mut shard = self.ids[shard_of(h)].lock();
         if let Some((seen, d)) = shard.ids.get(&h) {
             if ts_ms.saturating_sub(*seen) <= self.options.idempotency_window_ms as i64 {
                 return Idempotent::Repeat(d.clone());
@@ -370,7 +410,7 @@ impl StateStore for MemoryStore {
 
     fn remember(&self, id: &str, ts_ms: i64, decision: Arc<Decision>) {
         let h = crate::member_hash(id.as_bytes());
-        let mut shard = self.ids[(h >> 58) as usize % SHARDS].lock();
+        let mut shard = self.ids[shard_of(h)].lock();
         if !shard.ids.contains_key(&h) {
             self.insert_id(&mut shard, h, ts_ms, decision);
         }
@@ -402,8 +442,21 @@ impl StateStore for MemoryStore {
         };
         for shard in &self.shards {
             let g = shard.lock();
-            snap.windows
-                .extend(g.entries.iter().map(|(k, e)| (*k, e.clone())));
+            snap.windows.extend(g.entries.iter().map(|(k, e)| {
+                let window = match &e.window {
+                    Window::Count(c) => SnapWindow::Count(c.to_vec()),
+                    Window::Distinct(m) => SnapWindow::Distinct(m.to_vec()),
+                };
+                (
+                    *k,
+                    SnapEntry {
+                        last_touch: e.last_touch,
+                        head: e.head,
+                        ring: e.ring,
+                        window,
+                    },
+                )
+            }));
         }
         for shard in &self.ids {
             let g = shard.lock();
@@ -421,9 +474,7 @@ impl StateStore for MemoryStore {
         let snap: Snapshot = postcard::from_bytes(bytes)
             .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, format!("snapshot: {e}")))?;
         for shard in &self.shards {
-            let mut g = shard.lock();
-            g.entries.clear();
-            g.bytes = 0;
+            shard.lock().clear();
         }
         for shard in &self.ids {
             let mut g = shard.lock();
@@ -432,8 +483,8 @@ impl StateStore for MemoryStore {
         }
         for (k, e) in snap.windows {
             let ok = match &e.window {
-                Window::Count(c) => c.len() == e.ring as usize && e.ring > 0,
-                Window::Distinct(_) => e.ring > 0,
+                SnapWindow::Count(c) => c.len() == e.ring as usize && e.ring > 0,
+                SnapWindow::Distinct(_) => e.ring > 0,
             };
             if !ok {
                 return Err(StoreError::new(
@@ -441,15 +492,30 @@ impl StateStore for MemoryStore {
                     "snapshot holds a malformed window",
                 ));
             }
-            let mut g = self.shards[(k >> 58) as usize % SHARDS].lock();
-            g.bytes += e.bytes();
-            g.entries.insert(k, e);
+            let window = match e.window {
+                SnapWindow::Count(c) => Window::Count(SmallVec::from_vec(c)),
+                SnapWindow::Distinct(m) => Window::Distinct(SmallVec::from_vec(m)),
+            };
+            let mut g = self.shards[shard_of(k)].lock();
+            if let Some(i) = g.entries.get(&k).map(|old| old.slot as usize) {
+                g.remove_slot(i);
+            }
+            g.insert(
+                k,
+                Entry {
+                    last_touch: e.last_touch,
+                    head: e.head,
+                    ring: e.ring,
+                    slot: 0,
+                    window,
+                },
+            );
         }
         for (k, ts, json) in snap.ids {
             let d: Decision = serde_json::from_slice(&json).map_err(|e| {
                 StoreError::new(StoreErrorKind::Corrupt, format!("snapshot decision: {e}"))
             })?;
-            let mut g = self.ids[(k >> 58) as usize % SHARDS].lock();
+            let mut g = self.ids[shard_of(k)].lock();
             self.insert_id(&mut g, k, ts, Arc::new(d));
         }
         Ok(())
@@ -479,7 +545,21 @@ impl MemoryStore {
 }
 
 #[derive(Serialize, Deserialize)]
+enum SnapWindow {
+    Count(Vec<u32>),
+    Distinct(Vec<Member>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct SnapEntry {
+    last_touch: i64,
+    head: i64,
+    ring: u32,
+    window: SnapWindow,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Snapshot {
-    windows: Vec<(u64, Entry)>,
+    windows: Vec<(u64, SnapEntry)>,
     ids: Vec<(u64, i64, Vec<u8>)>,
 }

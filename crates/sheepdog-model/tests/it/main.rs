@@ -75,10 +75,10 @@ fn show(input: &[u8]) -> String {
 }
 
 /// Parses `input` and compares with `expected`; `Err(description)` on any mismatch.
-fn verify(input: &[u8], expected: &Expect) -> Result<Option<Event>, String> {
+fn verify(input: &[u8], expected: &Expect) -> Result<Option<Event<'static>>, String> {
     let got = parse_event(input);
     match (&got, expected) {
-        (Ok(ev), Expect::Ok) => Ok(Some(ev.clone())),
+        (Ok(ev), Expect::Ok) => Ok(Some(ev.clone().into_owned())),
         (Err(e), Expect::Err(code, field)) => {
             error_invariants(e).map_err(|m| format!("input {}: {m}", show(input)))?;
             if e.code.as_str() != *code || e.field.as_deref() != field.as_deref() {
@@ -107,7 +107,7 @@ fn verify(input: &[u8], expected: &Expect) -> Result<Option<Event>, String> {
 }
 
 /// Checks one case; panics on mismatch. Returns the event when one was expected.
-fn check(input: impl AsRef<[u8]>, expected: Expect) -> Option<Event> {
+fn check(input: impl AsRef<[u8]>, expected: Expect) -> Option<Event<'static>> {
     match verify(input.as_ref(), &expected) {
         Ok(ev) => ev,
         Err(m) => panic!("{m}"),
@@ -115,7 +115,7 @@ fn check(input: impl AsRef<[u8]>, expected: Expect) -> Option<Event> {
 }
 
 /// Checks an `Ok` case and returns the event.
-fn parse_ok(input: impl AsRef<[u8]>) -> Event {
+fn parse_ok(input: impl AsRef<[u8]>) -> Event<'static> {
     check(input, ok()).expect("an event")
 }
 
@@ -422,7 +422,7 @@ fn full_event_json() -> Value {
     })
 }
 
-fn full_event_expected() -> Event {
+fn full_event_expected() -> Event<'static> {
     let mut attributes = Map::new();
     attributes.insert("channel".into(), json!("organic"));
     attributes.insert("score".into(), json!(0.5));
@@ -1967,19 +1967,22 @@ proptest! {
 
     #[test]
     fn epoch_ms_in_range_round_trip(ms in 0i64..=MAX_MS) {
-        let ev = parse_event(with("timestamp", json!(ms)).as_bytes()).unwrap();
+        let input = with("timestamp", json!(ms));
+        let ev = parse_event(input.as_bytes()).unwrap();
         prop_assert_eq!(ev.timestamp, Some(Timestamp(ms)));
     }
 
     #[test]
     fn any_id_up_to_128_chars_is_kept(id in "\\PC{1,128}") {
-        let ev = parse_event(with("id", json!(id)).as_bytes()).unwrap();
-        prop_assert_eq!(ev.id, Some(id));
+        let input = with("id", json!(id));
+        let ev = parse_event(input.as_bytes()).unwrap();
+        prop_assert_eq!(ev.id.as_deref(), Some(id.as_str()));
     }
 
     #[test]
     fn session_ms_round_half_away_from_zero(x in 0.0f64..=86_400_000.0) {
-        let ev = parse_event(with("session.form_fill_ms", json!(x)).as_bytes()).unwrap();
+        let input = with("session.form_fill_ms", json!(x));
+        let ev = parse_event(input.as_bytes()).unwrap();
         prop_assert_eq!(ev.session.unwrap().form_fill_ms, Some(x.round() as u32));
     }
 }
