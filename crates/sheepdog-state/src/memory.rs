@@ -190,6 +190,12 @@ impl MemoryStore {
     }
 }
 
+/// Estimated bytes of one key whose ring or member list is inline.
+#[cfg(test)]
+pub(crate) fn key_overhead() -> usize {
+    KEY_OVERHEAD
+}
+
 /// Shard of a key hash. Middle bits: the tables inside a shard use the low bits (bucket) and
 /// the top 7 bits (control byte) of the same hash, which must stay random within a shard.
 fn shard_of(hash: u64) -> usize {
@@ -268,10 +274,16 @@ impl Shard {
 fn advance(e: &mut Entry, b: i64) -> bool {
     let ring = i64::from(e.ring);
     if b > e.head {
-        let steps = (b - e.head).min(ring);
+        let steps = (b - e.head).min(ring) as usize;
         if let Window::Count(c) = &mut e.window {
-            for i in 1..=steps {
-                c[(e.head + i).rem_euclid(ring) as usize] = 0;
+            let len = c.len();
+            let mut i = (e.head + 1).rem_euclid(ring) as usize;
+            for _ in 0..steps {
+                c[i] = 0;
+                i += 1;
+                if i == len {
+                    i = 0;
+                }
             }
         }
         e.head = b;
@@ -288,13 +300,16 @@ fn advance(e: &mut Entry, b: i64) -> bool {
 fn read_count(c: &[u32], head: i64, ring: i64, b: i64, buckets: i64) -> u32 {
     let lo = (b - buckets + 1).max(head - ring + 1);
     let hi = b.min(head);
-    let mut sum: u32 = 0;
-    let mut i = lo;
-    while i <= hi {
-        sum = sum.saturating_add(c[i.rem_euclid(ring) as usize]);
-        i += 1;
+    if hi < lo {
+        return 0;
     }
-    sum
+    // One division for the start, then walk the ring (a division per bucket costs more than
+    // the whole sum).
+    let n = (hi - lo + 1) as usize;
+    let start = lo.rem_euclid(ring) as usize;
+    let first = n.min(c.len() - start);
+    let sum = c[start..start + first].iter().fold(0u32, |a, &x| a.saturating_add(x));
+    c[..n - first].iter().fold(sum, |a, &x| a.saturating_add(x))
 }
 
 fn read_distinct(m: &[Member], b: i64, buckets: i64) -> u32 {

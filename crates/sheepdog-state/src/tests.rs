@@ -359,3 +359,10 @@ mod journal {
         assert_eq!(rec.records.len(), 15);
     }
 }
+
+#[test]
+fn key_overhead_is_reported() {
+    // Printed for BENCHMARKS.md; the bound keeps the layout from silently growing.
+    println!("bytes per key before spilling: {}", crate::memory::key_overhead());
+    assert!(crate::memory::key_overhead() <= 160);
+}
