@@ -1,12 +1,14 @@
 //! Enrichment: the keys an event can be counted under, and the signals it carries by itself.
 //!
-//! Keys are written into one byte arena per event (no allocation per key). Phone numbers are
-//! brought to a canonical form here with a small syntactic normaliser: `+` and `00` prefixes are
-//! international, 11-digit mainland mobiles get `+86`, any other national number keeps its
-//! region as a prefix. The intelligence layer replaces this with a full numbering-plan parser.
+//! Keys are written into one byte arena per event (no allocation per key). Phone numbers take
+//! their E.164 form and block from the intelligence layer (libphonenumber); e-mail addresses
+//! their identity key (plus-tags and Gmail dots folded). Signals come from the event's own
+//! flags and from intelligence (segment classes, receive-SMS listings, IP ranges, e-mail
+//! domains, device models, user agents, operator lists).
 
 use std::net::IpAddr;
 
+use sheepdog_intel::{Intel, IpClass, ListAction, ListKind, NumberType, SegmentClass};
 use sheepdog_model::reason;
 use sheepdog_model::{Event, EventType, KeyKind};
 use sheepdog_policy::Signal;
@@ -68,8 +70,28 @@ impl Keys {
     }
 }
 
+/// Weight of a receive-SMS listing by how long ago the number was last seen listed: numbers
+/// get recycled to real people, so an old listing counts for less.
+pub fn receive_sms_weight(days_since_last_seen: i64) -> i32 {
+    match days_since_last_seen.max(0) {
+        0..=30 => 45,
+        31..=180 => 30,
+        181..=365 => 20,
+        366..=1095 => 10,
+        _ => 5,
+    }
+}
+
 /// Derives keys and enrich-time signals of `event` into `keys` and `signals` (both cleared).
-pub fn enrich(event: &Event, options: &EnrichOptions, keys: &mut Keys, signals: &mut Vec<Signal>) {
+/// `ts` is the event time.
+pub fn enrich(
+    event: &Event,
+    options: &EnrichOptions,
+    intel: &Intel,
+    ts: i64,
+    keys: &mut Keys,
+    signals: &mut Vec<Signal>,
+) {
     keys.clear();
     signals.clear();
     keys.put_str(KeyKind::Account, event.account_id.as_deref());
@@ -87,15 +109,13 @@ pub fn enrich(event: &Event, options: &EnrichOptions, keys: &mut Keys, signals: 
 
     if let Some(phone) = &event.phone {
         let region = event.region.as_deref().unwrap_or(&options.default_region);
-        keys.put(KeyKind::Phone, |b| normalize_phone(phone, region, b));
-        if let Some(p) = keys.get(KeyKind::Phone) {
-            let digits = p.iter().filter(|c| c.is_ascii_digit()).count();
-            let n = options.block_suffix_digits;
-            if digits >= n + 4 {
-                let block_len = p.len() - n;
-                let (a, _) = keys.spans[KeyKind::Phone.index()].unwrap_or((0, 0));
-                keys.spans[KeyKind::PhoneBlock.index()] = Some((a, a + block_len as u32));
+        match intel.phone(phone, region, options.block_suffix_digits, ts) {
+            Some(facts) => {
+                keys.put_str(KeyKind::Phone, Some(&facts.e164));
+                keys.put_str(KeyKind::PhoneBlock, facts.block.as_deref());
+                phone_signals(&facts, signals);
             }
+            None => keys.put(KeyKind::Phone, |b| normalize_phone(phone, region, b)),
         }
     }
     if let Some(ip) = event.ip {
@@ -117,38 +137,80 @@ pub fn enrich(event: &Event, options: &EnrichOptions, keys: &mut Keys, signals: 
                 }
             },
         });
+        for m in intel.ip(ip).matches {
+            let def = match m.class {
+                IpClass::Datacenter | IpClass::CnCloud => reason::IP_DATACENTER,
+                IpClass::Vpn => reason::IP_VPN,
+                IpClass::Tor => reason::IP_TOR,
+            };
+            if signals.iter().any(|s| s.def.code == def.code) {
+                continue;
+            }
+            let label = m.label.map(|l| format!(" {l}")).unwrap_or_default();
+            signals.push(Signal::intel(
+                def,
+                format!("{}{label}, source {}", m.range, m.source),
+            ));
+        }
     }
     if let Some(email) = &event.email {
-        let email = email.trim();
-        keys.put(KeyKind::Email, |b| {
-            b.extend(email.bytes().map(|c| c.to_ascii_lowercase()))
-        });
-        if let Some(at) = email.rfind('@') {
-            let domain = email[at + 1..].trim_end_matches('.');
-            keys.put(KeyKind::EmailDomain, |b| {
-                b.extend(domain.bytes().map(|c| c.to_ascii_lowercase()))
-            });
+        match intel.email(email) {
+            Some(facts) => {
+                keys.put_str(KeyKind::Email, Some(&facts.normalized));
+                keys.put_str(KeyKind::EmailDomain, Some(&facts.domain));
+                if let Some((d, src)) = &facts.disposable {
+                    signals.push(Signal::intel(
+                        reason::EMAIL_DISPOSABLE,
+                        format!("{d}, source {src}"),
+                    ));
+                }
+                if let Some((d, src)) = &facts.disposable_broad {
+                    signals.push(Signal::intel(
+                        reason::EMAIL_DISPOSABLE_WEAK,
+                        format!("{d}, source {src}"),
+                    ));
+                }
+                if let Some((d, src)) = &facts.relay {
+                    signals.push(Signal::intel(
+                        reason::EMAIL_RELAY,
+                        format!("{d}, source {src}"),
+                    ));
+                }
+            }
+            None => {
+                let email = email.trim();
+                keys.put(KeyKind::Email, |b| {
+                    b.extend(email.bytes().map(|c| c.to_ascii_lowercase()))
+                });
+            }
         }
     }
 
+    let model = event.device.as_ref().and_then(|d| d.model.as_deref());
+    if model.is_some() || event.user_agent.is_some() {
+        let facts = intel.device(model, event.user_agent.as_deref());
+        if let Some(m) = facts.emulator_model {
+            signals.push(Signal::intel(reason::DEVICE_EMULATOR_MODEL, m));
+        }
+        if let Some(m) = facts.cloud_phone {
+            signals.push(Signal::intel(reason::DEVICE_CLOUD_PHONE, m));
+        }
+        if let Some(m) = facts.automation_ua {
+            signals.push(Signal::intel(
+                reason::UA_AUTOMATION,
+                format!("pattern {}, source {}", m.pattern, m.source),
+            ));
+        }
+    }
     if let Some(d) = &event.device {
         if d.emulator == Some(true) {
-            signals.push(Signal {
-                def: reason::DEVICE_EMULATOR,
-                value: None,
-            });
+            signals.push(Signal::event(reason::DEVICE_EMULATOR));
         }
         if d.rooted == Some(true) {
-            signals.push(Signal {
-                def: reason::DEVICE_ROOTED,
-                value: None,
-            });
+            signals.push(Signal::event(reason::DEVICE_ROOTED));
         }
         if d.hooked == Some(true) {
-            signals.push(Signal {
-                def: reason::DEVICE_HOOKED,
-                value: None,
-            });
+            signals.push(Signal::event(reason::DEVICE_HOOKED));
         }
         let binds_phone = matches!(
             event.event_type,
@@ -158,11 +220,93 @@ pub fn enrich(event: &Event, options: &EnrichOptions, keys: &mut Keys, signals: 
             && event.phone.is_some()
             && (d.sim_present == Some(false) || d.sim_phone_match == Some(false))
         {
-            signals.push(Signal {
-                def: reason::DEVICE_SIM_MISMATCH,
-                value: None,
-            });
+            signals.push(Signal::event(reason::DEVICE_SIM_MISMATCH));
         }
+    }
+
+    let list_keys = [
+        (ListKind::Phone, keys.get_str(KeyKind::Phone)),
+        (ListKind::PhoneBlock, keys.get_str(KeyKind::PhoneBlock)),
+        (ListKind::Device, event.device_id()),
+        (ListKind::Fingerprint, event.device_fingerprint()),
+        (ListKind::EmailDomain, keys.get_str(KeyKind::EmailDomain)),
+        (ListKind::Email, keys.get_str(KeyKind::Email)),
+        (ListKind::Account, event.account_id.as_deref()),
+    ];
+    let present: Vec<(ListKind, &str)> = list_keys
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| (*k, v)))
+        .collect();
+    if let Some(m) = intel.list_match(&present, event.ip, ts) {
+        let def = match m.entry.action {
+            ListAction::Deny => reason::LIST_DENY,
+            ListAction::Allow => reason::LIST_ALLOW,
+        };
+        let note = if m.entry.note.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", m.entry.note)
+        };
+        let mut s = Signal::intel(
+            def,
+            format!("{} {}{note}", m.entry.kind.as_str(), m.entry.value),
+        );
+        s.from_intel = false;
+        signals.push(s);
+    }
+}
+
+fn phone_signals(facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) {
+    let iot = facts
+        .cn
+        .as_ref()
+        .is_some_and(|c| c.segment == SegmentClass::Iot);
+    if !facts.valid && !iot {
+        let why = if facts.parsed {
+            format!("{} fails its numbering plan", facts.e164)
+        } else {
+            "unreadable".to_string()
+        };
+        signals.push(Signal::intel(reason::PHONE_INVALID, why));
+    }
+    match facts.number_type {
+        NumberType::Voip => signals.push(Signal::intel(
+            reason::PHONE_VOIP,
+            format!("{}, libphonenumber", facts.e164),
+        )),
+        NumberType::PremiumRate => signals.push(Signal::intel(
+            reason::PHONE_PREMIUM,
+            format!("{}, libphonenumber", facts.e164),
+        )),
+        _ => {}
+    }
+    if let Some(cn) = &facts.cn {
+        let def = match cn.segment {
+            SegmentClass::Mvno => Some(reason::PHONE_MVNO),
+            SegmentClass::DataOnly => Some(reason::PHONE_DATA_ONLY),
+            SegmentClass::Iot => Some(reason::PHONE_IOT),
+            SegmentClass::Satellite => Some(reason::PHONE_SATELLITE),
+            SegmentClass::Carrier | SegmentClass::Emergency => None,
+        };
+        if let Some(def) = def {
+            let op = cn.operator.as_deref().unwrap_or("unknown operator");
+            signals.push(Signal::intel(
+                def,
+                format!("segment {}, {op}", cn.segment_prefix),
+            ));
+        }
+    }
+    if let Some(l) = &facts.receive_sms {
+        let mut s = Signal::intel(
+            reason::PHONE_RECEIVE_SMS_SITE,
+            format!(
+                "last seen listed {} days before the event",
+                l.days_since_last_seen.max(0)
+            ),
+        );
+        s.weight = Some(receive_sms_weight(l.days_since_last_seen));
+        s.value = Some(l.days_since_last_seen as f64);
+        signals.push(s);
     }
 }
 
@@ -244,8 +388,16 @@ mod tests {
         e.email = Some("A.B@Example.COM".into());
         let mut keys = Keys::default();
         let mut signals = Vec::new();
-        enrich(&e, &EnrichOptions::default(), &mut keys, &mut signals);
+        enrich(
+            &e,
+            &EnrichOptions::default(),
+            &Intel::default(),
+            0,
+            &mut keys,
+            &mut signals,
+        );
         assert_eq!(keys.get_str(KeyKind::PhoneBlock), Some("+861701234"));
+        assert_eq!(keys.get_str(KeyKind::Phone), Some("+8617012345678"));
         assert_eq!(keys.get(KeyKind::IpPrefix), Some(&b"v4:\xcb\x00\x71"[..]));
         assert_eq!(keys.get_str(KeyKind::EmailDomain), Some("example.com"));
         assert!(signals.is_empty());

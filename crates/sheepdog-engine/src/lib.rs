@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::RwLock;
+use sheepdog_intel::Intel;
 use sheepdog_model::{
     parse_event, Decision, Event, EventType, FeatureDef, FeatureKind, KeyKind, Outcome,
 };
@@ -127,6 +128,7 @@ pub struct Engine {
     options: EngineOptions,
     store: Arc<dyn StateStore>,
     loaded: RwLock<Arc<Loaded>>,
+    intel: RwLock<Arc<Intel>>,
     journal: Option<Journal>,
     /// Events take it shared; a snapshot takes it exclusively so that the state it exports
     /// matches a journal position exactly.
@@ -164,6 +166,7 @@ impl Engine {
                 features: policy.features().iter().map(compile).collect(),
                 policy,
             })),
+            intel: RwLock::new(Arc::new(Intel::default())),
             journal,
             gate: RwLock::new(()),
             next_id: AtomicU64::new(0),
@@ -209,7 +212,15 @@ impl Engine {
         let loaded = self.loaded.read().clone();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
-            enrich::enrich(&event, &self.options.enrich, &mut s.keys, &mut s.signals);
+            let intel = self.intel.read().clone();
+            enrich::enrich(
+                &event,
+                &self.options.enrich,
+                &intel,
+                ts,
+                &mut s.keys,
+                &mut s.signals,
+            );
             if event.event_type != EventType::Label {
                 self.features(&loaded, &event, ts, true, s);
             }
@@ -230,6 +241,17 @@ impl Engine {
             policy,
         });
         *self.loaded.write() = loaded;
+    }
+
+    /// The intelligence in use.
+    pub fn intel(&self) -> Arc<Intel> {
+        self.intel.read().clone()
+    }
+
+    /// Swaps the intelligence atomically (reload): an event sees the old or the new set whole.
+    /// Keys do not depend on it, so state and journal replay are unaffected.
+    pub fn set_intel(&self, intel: Arc<Intel>) {
+        *self.intel.write() = intel;
     }
 
     pub fn store(&self) -> &Arc<dyn StateStore> {
@@ -379,7 +401,15 @@ impl Engine {
     ) -> Decision {
         let mut verdict = Verdict::default();
         if event.event_type != EventType::Label {
-            enrich::enrich(event, &self.options.enrich, &mut s.keys, &mut s.signals);
+            let intel = self.intel.read().clone();
+            enrich::enrich(
+                event,
+                &self.options.enrich,
+                &intel,
+                ts,
+                &mut s.keys,
+                &mut s.signals,
+            );
             self.features(loaded, event, ts, true, s);
             let input = PolicyInput {
                 event,

@@ -28,12 +28,25 @@ impl ReasonDef {
 
     /// A reason instance with a weight chosen by the policy.
     pub fn reason_weighted(&'static self, weight: i32, value: Option<f64>) -> Reason {
-        let message = match value {
-            Some(v) if self.sentence.contains("{value}") => {
-                self.sentence.replace("{value}", &format_value(v))
+        self.reason_full(weight, value, None)
+    }
+
+    /// A reason instance with a weight, a value for `{value}` and a detail for `{detail}`.
+    pub fn reason_full(
+        &'static self,
+        weight: i32,
+        value: Option<f64>,
+        detail: Option<&str>,
+    ) -> Reason {
+        let mut message = self.sentence.to_string();
+        if let Some(v) = value {
+            if message.contains("{value}") {
+                message = message.replace("{value}", &format_value(v));
             }
-            _ => self.sentence.to_string(),
-        };
+        }
+        if message.contains("{detail}") {
+            message = message.replace("{detail}", detail.unwrap_or("unknown"));
+        }
         Reason {
             code: Cow::Borrowed(self.code),
             message,
@@ -89,6 +102,65 @@ reasons! {
     /// Repeated code requests for one number: pumping or a relay retrying.
     PHONE_SMS_BURST = ("phone.sms_burst", 20, Some(Challenge::Captcha),
         "{value} verification codes were requested for this number in the last 10 minutes");
+
+    /// libphonenumber says the number cannot exist.
+    PHONE_INVALID = ("phone.invalid", 25, Some(Challenge::Captcha),
+        "the phone number is not a valid number ({detail})");
+    /// VoIP numbers can be rented by the thousand and receive codes anywhere.
+    PHONE_VOIP = ("phone.voip", 25, Some(Challenge::CarrierVerify),
+        "the phone number is a VoIP number ({detail})");
+    /// Premium-rate numbers have no business registering accounts (and invite SMS pumping).
+    PHONE_PREMIUM = ("phone.premium", 30, Some(Challenge::CarrierVerify),
+        "the phone number is a premium-rate number ({detail})");
+    /// Virtual-operator cards: cheap, bought in batches, weak real-name checks. A few percent of
+    /// honest users have one, hence the low weight alone.
+    PHONE_MVNO = ("phone.mvno", 15, Some(Challenge::CarrierVerify),
+        "the number is on a virtual operator's segment ({detail})");
+    /// Data-only cards: no voice, bought for receiving codes.
+    PHONE_DATA_ONLY = ("phone.data_only", 25, Some(Challenge::CarrierVerify),
+        "the number is a data-only card ({detail})");
+    /// IoT / M2M numbers: machine cards, the card dealers' staple.
+    PHONE_IOT = ("phone.iot", 45, Some(Challenge::CarrierVerify),
+        "the number is an IoT machine card ({detail})");
+    /// Satellite numbers.
+    PHONE_SATELLITE = ("phone.satellite", 20, Some(Challenge::CarrierVerify),
+        "the number is a satellite phone number ({detail})");
+    /// Published on public receive-SMS sites; weighed by how recently.
+    PHONE_RECEIVE_SMS_SITE = ("phone.receive_sms_site", 45, Some(Challenge::CarrierVerify),
+        "the number is published on public receive-SMS sites ({detail})");
+    /// Datacenter, hosting or mainland-cloud address: where registration bots run.
+    IP_DATACENTER = ("ip.datacenter", 20, Some(Challenge::Captcha),
+        "the IP address is in a datacenter or cloud range ({detail})");
+    /// Commercial VPN range.
+    IP_VPN = ("ip.vpn", 10, Some(Challenge::Captcha),
+        "the IP address is in a VPN range ({detail})");
+    /// Tor exit relay.
+    IP_TOR = ("ip.tor", 30, Some(Challenge::Captcha),
+        "the IP address is a Tor exit relay ({detail})");
+    /// Disposable mailbox (precise lists).
+    EMAIL_DISPOSABLE = ("email.disposable", 30, Some(Challenge::SmsOtp),
+        "the e-mail domain is a disposable mailbox ({detail})");
+    /// Only the broad, weaker lists call the domain disposable.
+    EMAIL_DISPOSABLE_WEAK = ("email.disposable_weak", 10, None,
+        "the e-mail domain appears on broad disposable-mail lists ({detail})");
+    /// Alias / relay service: a real inbox behind a throwaway-capable address.
+    EMAIL_RELAY = ("email.relay", 5, None,
+        "the e-mail address is an alias or relay address ({detail})");
+    /// Emulator named by the device model.
+    DEVICE_EMULATOR_MODEL = ("device.emulator_model", 35, Some(Challenge::Captcha),
+        "the device model names an emulator ({detail})");
+    /// Cloud phones: rented virtual Android devices, the registrars' device farms.
+    DEVICE_CLOUD_PHONE = ("device.cloud_phone", 35, Some(Challenge::Captcha),
+        "the device is a cloud phone ({detail})");
+    /// Headless browser, crawler or scripted HTTP client.
+    UA_AUTOMATION = ("ua.automation", 40, Some(Challenge::Captcha),
+        "the user agent is an automation tool or crawler ({detail})");
+    /// The operator's deny list: beats everything.
+    LIST_DENY = ("list.deny", 100, None,
+        "the operator's deny list holds this event's {detail}");
+    /// The operator's allow list: beats intelligence.
+    LIST_ALLOW = ("list.allow", 0, None,
+        "the operator's allow list holds this event's {detail}");
 }
 
 /// The registry entry of a code.
@@ -114,7 +186,7 @@ mod tests {
                 "{} must be lowercase dotted words",
                 def.code
             );
-            assert!(def.weight > 0 && def.weight <= 100, "{} weight", def.code);
+            assert!(def.weight >= 0 && def.weight <= 100, "{} weight", def.code);
             assert!(
                 !def.sentence.ends_with('.'),
                 "{} sentence ends with a period",

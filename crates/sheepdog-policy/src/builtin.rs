@@ -351,34 +351,62 @@ impl Policy for BuiltinPolicy {
         }
         let mut best_challenge: Option<(i32, Challenge)> = None;
         let mut total: i64 = 0;
-        let mut consider =
-            |def: &'static ReasonDef, weight: i32, value: Option<f64>, out: &mut Verdict| {
-                if weight <= 0 {
-                    return;
+        let mut consider = |def: &'static ReasonDef,
+                            weight: i32,
+                            value: Option<f64>,
+                            detail: Option<&str>,
+                            out: &mut Verdict| {
+            if weight <= 0 {
+                return;
+            }
+            total += i64::from(weight);
+            if let Some(c) = def.challenge {
+                if best_challenge.is_none_or(|(w, _)| weight > w) {
+                    best_challenge = Some((weight, c));
                 }
-                total += i64::from(weight);
-                if let Some(c) = def.challenge {
-                    if best_challenge.is_none_or(|(w, _)| weight > w) {
-                        best_challenge = Some((weight, c));
-                    }
-                }
-                out.reasons.push(def.reason_weighted(weight, value));
-            };
+            }
+            out.reasons.push(def.reason_full(weight, value, detail));
+        };
+        // Operator lists: deny beats everything, allow beats intelligence.
+        let deny = input
+            .signals
+            .iter()
+            .find(|s| s.def.code == reason::LIST_DENY.code);
+        let allow = input
+            .signals
+            .iter()
+            .find(|s| s.def.code == reason::LIST_ALLOW.code);
+        if let Some(d) = deny {
+            out.reasons
+                .push(d.def.reason_full(100, None, d.detail.as_deref()));
+            out.rules.push(Cow::Borrowed("list_deny"));
+            out.score = 100;
+            out.outcome = Outcome::Deny;
+            return;
+        }
         for s in input.signals {
-            let weight = self
-                .weights
-                .get(s.def.code)
-                .copied()
-                .unwrap_or(s.def.weight);
-            consider(s.def, weight, s.value, out);
+            if s.def.code == reason::LIST_ALLOW.code || (allow.is_some() && s.from_intel) {
+                continue;
+            }
+            let weight = match (self.weights.get(s.def.code), s.weight) {
+                (Some(w), _) => *w,
+                (None, Some(w)) => w,
+                (None, None) => s.def.weight,
+            };
+            consider(s.def, weight, s.value, s.detail.as_deref(), out);
         }
         for rule in &self.rules {
             if let Some(Some(v)) = input.features.get(rule.feature) {
                 if *v >= rule.min {
-                    consider(rule.reason, rule.weight, Some(*v), out);
+                    consider(rule.reason, rule.weight, Some(*v), None, out);
                     out.rules.push(Cow::Borrowed(rule.id));
                 }
             }
+        }
+        if let Some(a) = allow {
+            out.reasons
+                .push(a.def.reason_full(0, None, a.detail.as_deref()));
+            out.rules.push(Cow::Borrowed("list_allow"));
         }
         // Strongest first; ties keep a stable order by code.
         out.reasons

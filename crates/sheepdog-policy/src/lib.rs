@@ -16,12 +16,43 @@ use sheepdog_model::{Challenge, Event, FeatureDef, Outcome, Reason};
 
 pub use builtin::{BuiltinPolicy, PolicyFileError, Thresholds};
 
-/// A signal found at enrich time (device flags, intel matches): a registered reason and the
-/// value that triggered it.
-#[derive(Debug, Clone, Copy)]
+/// A signal found at enrich time (device flags, intel matches): a registered reason, the value
+/// and detail that triggered it, and where it came from.
+#[derive(Debug, Clone)]
 pub struct Signal {
     pub def: &'static ReasonDef,
     pub value: Option<f64>,
+    /// Fills `{detail}` in the reason's sentence (the matched range and its source, …).
+    pub detail: Option<String>,
+    /// A weight decided at enrich time (e.g. decayed by how old a listing is); else the
+    /// policy's weight for the code.
+    pub weight: Option<i32>,
+    /// Came from intelligence (an allow-list entry suppresses these), not from the event itself.
+    pub from_intel: bool,
+}
+
+impl Signal {
+    /// A signal from the event's own fields.
+    pub fn event(def: &'static ReasonDef) -> Signal {
+        Signal {
+            def,
+            value: None,
+            detail: None,
+            weight: None,
+            from_intel: false,
+        }
+    }
+
+    /// A signal from intelligence, with its detail.
+    pub fn intel(def: &'static ReasonDef, detail: String) -> Signal {
+        Signal {
+            def,
+            value: None,
+            detail: Some(detail),
+            weight: None,
+            from_intel: true,
+        }
+    }
 }
 
 /// Everything a policy may look at for one event.

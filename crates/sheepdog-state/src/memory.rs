@@ -308,7 +308,9 @@ fn read_count(c: &[u32], head: i64, ring: i64, b: i64, buckets: i64) -> u32 {
     let n = (hi - lo + 1) as usize;
     let start = lo.rem_euclid(ring) as usize;
     let first = n.min(c.len() - start);
-    let sum = c[start..start + first].iter().fold(0u32, |a, &x| a.saturating_add(x));
+    let sum = c[start..start + first]
+        .iter()
+        .fold(0u32, |a, &x| a.saturating_add(x));
     c[..n - first].iter().fold(sum, |a, &x| a.saturating_add(x))
 }
 

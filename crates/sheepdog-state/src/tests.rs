@@ -363,6 +363,9 @@ mod journal {
 #[test]
 fn key_overhead_is_reported() {
     // Printed for BENCHMARKS.md; the bound keeps the layout from silently growing.
-    println!("bytes per key before spilling: {}", crate::memory::key_overhead());
+    println!(
+        "bytes per key before spilling: {}",
+        crate::memory::key_overhead()
+    );
     assert!(crate::memory::key_overhead() <= 160);
 }

@@ -1,0 +1,189 @@
+//! Devices and user agents: automation / headless / crawler user agents (isbot's patterns,
+//! which need look-around: plain patterns run as one `regex` automaton, the few with
+//! look-around through `fancy-regex`), and emulator and cloud-phone model names.
+
+use serde::Serialize;
+
+use crate::IntelError;
+
+/// A user-agent pattern that matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UaMatch {
+    pub pattern: String,
+    pub source: String,
+}
+
+/// What the model name and user agent say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceFacts {
+    /// The model name contains a known emulator name (the listed name).
+    pub emulator_model: Option<String>,
+    /// The model name (or user agent) contains a known cloud-phone name.
+    pub cloud_phone: Option<String>,
+    pub automation_ua: Option<UaMatch>,
+}
+
+#[derive(Default)]
+pub(crate) struct DeviceBuilder {
+    plain: Vec<String>,
+    fancy: Vec<String>,
+    ua_source: String,
+    models: Vec<(String, ModelClass)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ModelClass {
+    Emulator,
+    CloudPhone,
+}
+
+fn has_lookaround(p: &str) -> bool {
+    p.contains("(?<=") || p.contains("(?<!") || p.contains("(?=") || p.contains("(?!")
+}
+
+impl DeviceBuilder {
+    pub(crate) fn add_ua_patterns(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
+        let patterns: Vec<String> = serde_json::from_str(text)
+            .map_err(|e| IntelError::new(name, e.line(), e.to_string()))?;
+        for (i, p) in patterns.iter().enumerate() {
+            let ok = if has_lookaround(p) {
+                fancy_regex::Regex::new(&format!("(?i){p}")).is_ok()
+            } else {
+                regex::Regex::new(&format!("(?i){p}")).is_ok()
+            };
+            if !ok {
+                return Err(IntelError::new(
+                    name,
+                    i + 1,
+                    format!("pattern {p:?} does not compile"),
+                ));
+            }
+            if has_lookaround(p) {
+                self.fancy.push(p.clone());
+            } else {
+                self.plain.push(p.clone());
+            }
+        }
+        self.ua_source = name.to_string();
+        Ok(patterns.len())
+    }
+
+    pub(crate) fn add_models(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (model, class) = line
+                .split_once('\t')
+                .ok_or_else(|| IntelError::new(name, i + 1, "expected model<TAB>class"))?;
+            let class = match class.trim() {
+                "emulator" => ModelClass::Emulator,
+                "cloud_phone" => ModelClass::CloudPhone,
+                other => {
+                    return Err(IntelError::new(
+                        name,
+                        i + 1,
+                        format!("unknown class {other:?}; use emulator or cloud_phone"),
+                    ))
+                }
+            };
+            self.models.push((model.trim().to_lowercase(), class));
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn build(self) -> DeviceIntel {
+        let any = if self.plain.is_empty() {
+            None
+        } else {
+            let joined = self
+                .plain
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            regex::Regex::new(&format!("(?i){joined}")).ok()
+        };
+        let set = regex::RegexSet::new(self.plain.iter().map(|p| format!("(?i){p}"))).ok();
+        let fancy = self
+            .fancy
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.clone(),
+                    fancy_regex::Regex::new(&format!("(?i){p}")).ok()?,
+                ))
+            })
+            .collect();
+        DeviceIntel {
+            any,
+            set,
+            plain: self.plain,
+            fancy,
+            source: self.ua_source,
+            models: self.models,
+        }
+    }
+}
+
+pub(crate) struct DeviceIntel {
+    /// All plain patterns as one automaton: the fast "no" for ordinary user agents.
+    any: Option<regex::Regex>,
+    /// The same patterns as a set, to name the one that matched.
+    set: Option<regex::RegexSet>,
+    plain: Vec<String>,
+    fancy: Vec<(String, fancy_regex::Regex)>,
+    source: String,
+    models: Vec<(String, ModelClass)>,
+}
+
+impl DeviceIntel {
+    fn ua(&self, ua: &str) -> Option<UaMatch> {
+        if self.any.as_ref().is_some_and(|r| r.is_match(ua)) {
+            let pattern = self
+                .set
+                .as_ref()
+                .and_then(|s| s.matches(ua).iter().next())
+                .and_then(|i| self.plain.get(i).cloned())
+                .unwrap_or_default();
+            return Some(UaMatch {
+                pattern,
+                source: self.source.clone(),
+            });
+        }
+        self.fancy
+            .iter()
+            .find(|(_, r)| r.is_match(ua).unwrap_or(false))
+            .map(|(p, _)| UaMatch {
+                pattern: p.clone(),
+                source: self.source.clone(),
+            })
+    }
+
+    pub(crate) fn lookup(&self, model: Option<&str>, user_agent: Option<&str>) -> DeviceFacts {
+        let mut facts = DeviceFacts::default();
+        for text in [model, user_agent].into_iter().flatten() {
+            let lower = text.to_lowercase();
+            for (name, class) in &self.models {
+                if lower.contains(name.as_str()) {
+                    match class {
+                        ModelClass::Emulator if facts.emulator_model.is_none() => {
+                            facts.emulator_model = Some(name.clone())
+                        }
+                        ModelClass::CloudPhone if facts.cloud_phone.is_none() => {
+                            facts.cloud_phone = Some(name.clone())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if let Some(ua) = user_agent {
+            facts.automation_ua = self.ua(ua);
+        }
+        facts
+    }
+}

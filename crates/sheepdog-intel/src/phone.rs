@@ -1,0 +1,432 @@
+//! Phone numbers: libphonenumber parsing (validity, country, E.164, number type), mainland
+//! segment classes and the 7-digit prefix table (operator, MVNO flag, home city), number
+//! blocks, and numbers published on receive-SMS sites with their dates.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use rlibphonenumber::{PhoneNumberFormat, PhoneNumberType, Region, PHONE_NUMBER_UTIL};
+use serde::Serialize;
+
+use crate::{parse_date_days, IntelError};
+
+/// Mainland-China segment class of a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentClass {
+    /// Ordinary mobile segment of a base operator.
+    Carrier,
+    /// Virtual operator (162/165/167/170x/171…).
+    Mvno,
+    /// Data-only "internet cards" (145/147/149).
+    DataOnly,
+    /// IoT / M2M numbers (13-digit 1410/1440/1441/146/148, 1064).
+    Iot,
+    /// Satellite (1749).
+    Satellite,
+    /// MIIT emergency communication segments.
+    Emergency,
+}
+
+impl SegmentClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SegmentClass::Carrier => "carrier",
+            SegmentClass::Mvno => "mvno",
+            SegmentClass::DataOnly => "data_only",
+            SegmentClass::Iot => "iot",
+            SegmentClass::Satellite => "satellite",
+            SegmentClass::Emergency => "emergency",
+        }
+    }
+
+    fn parse(s: &str) -> Option<SegmentClass> {
+        Some(match s {
+            "carrier" => SegmentClass::Carrier,
+            "mvno" => SegmentClass::Mvno,
+            "data_only" => SegmentClass::DataOnly,
+            "iot" => SegmentClass::Iot,
+            "satellite" => SegmentClass::Satellite,
+            "emergency" => SegmentClass::Emergency,
+            _ => return None,
+        })
+    }
+}
+
+/// libphonenumber's number type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberType {
+    FixedLine,
+    Mobile,
+    FixedLineOrMobile,
+    TollFree,
+    PremiumRate,
+    SharedCost,
+    Voip,
+    PersonalNumber,
+    Pager,
+    Uan,
+    Voicemail,
+    Unknown,
+}
+
+impl NumberType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberType::FixedLine => "fixed_line",
+            NumberType::Mobile => "mobile",
+            NumberType::FixedLineOrMobile => "fixed_line_or_mobile",
+            NumberType::TollFree => "toll_free",
+            NumberType::PremiumRate => "premium_rate",
+            NumberType::SharedCost => "shared_cost",
+            NumberType::Voip => "voip",
+            NumberType::PersonalNumber => "personal_number",
+            NumberType::Pager => "pager",
+            NumberType::Uan => "uan",
+            NumberType::Voicemail => "voicemail",
+            NumberType::Unknown => "unknown",
+        }
+    }
+
+    fn from_lib(t: PhoneNumberType) -> NumberType {
+        match t {
+            PhoneNumberType::FixedLine => NumberType::FixedLine,
+            PhoneNumberType::Mobile => NumberType::Mobile,
+            PhoneNumberType::FixedLineOrMobile => NumberType::FixedLineOrMobile,
+            PhoneNumberType::TollFree => NumberType::TollFree,
+            PhoneNumberType::PremiumRate => NumberType::PremiumRate,
+            PhoneNumberType::SharedCost => NumberType::SharedCost,
+            PhoneNumberType::VoIP => NumberType::Voip,
+            PhoneNumberType::PersonalNumber => NumberType::PersonalNumber,
+            PhoneNumberType::Pager => NumberType::Pager,
+            PhoneNumberType::UAN => NumberType::Uan,
+            PhoneNumberType::VoiceMail => NumberType::Voicemail,
+            _ => NumberType::Unknown,
+        }
+    }
+}
+
+/// What the mainland tables say about a +86 number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CnFacts {
+    pub segment: SegmentClass,
+    /// The segment-table prefix that decided the class.
+    pub segment_prefix: String,
+    /// Original operator (number portability makes it the original one only).
+    pub operator: Option<String>,
+    /// The 7-digit table marks the prefix as a virtual operator's.
+    pub mvno: bool,
+    pub province: Option<String>,
+    pub city: Option<String>,
+}
+
+/// A number's listing on public receive-SMS sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReceiveSmsListing {
+    /// Days since the Unix epoch.
+    pub first_seen_day: i32,
+    pub last_seen_day: i32,
+    /// Days between `last_seen` and the event (negative: listed after the event).
+    pub days_since_last_seen: i64,
+}
+
+/// Everything known about a phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhoneFacts {
+    /// libphonenumber could read it at all.
+    pub parsed: bool,
+    pub valid: bool,
+    pub country_code: Option<u16>,
+    pub region: Option<String>,
+    /// Canonical key: E.164 when parsed, else `<REGION>:<digits>`.
+    pub e164: String,
+    pub number_type: NumberType,
+    /// The number minus its last digits (the card batch it belongs to).
+    pub block: Option<String>,
+    pub cn: Option<CnFacts>,
+    pub receive_sms: Option<ReceiveSmsListing>,
+}
+
+#[derive(Default)]
+pub(crate) struct PhoneBuilder {
+    segments: Vec<(String, SegmentClass, String)>,
+    prefixes: Vec<(u32, u16, u8)>,
+    locations: HashMap<u16, (String, String)>,
+    receive_sms: HashMap<u64, (i32, i32)>,
+}
+
+fn csv_fields(line: &str) -> Vec<&str> {
+    line.split(',').map(str::trim).collect()
+}
+
+impl PhoneBuilder {
+    pub(crate) fn add_segments(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 || line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let f = csv_fields(line);
+            if f.len() < 3 {
+                return Err(IntelError::new(
+                    name,
+                    i + 1,
+                    "expected prefix,category,operator,…",
+                ));
+            }
+            if f[0].is_empty() || !f[0].bytes().all(|b| b.is_ascii_digit()) {
+                return Err(IntelError::new(
+                    name,
+                    i + 1,
+                    format!("prefix {:?} is not digits", f[0]),
+                ));
+            }
+            let class = SegmentClass::parse(f[1]).ok_or_else(|| {
+                IntelError::new(name, i + 1, format!("unknown category {:?}", f[1]))
+            })?;
+            self.segments
+                .push((f[0].to_string(), class, f[2].to_string()));
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn add_prefixes(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 || line.trim().is_empty() {
+                continue;
+            }
+            let f = csv_fields(line);
+            let parsed = (f.len() == 3)
+                .then(|| {
+                    Some((
+                        f[0].parse::<u32>().ok()?,
+                        f[1].parse::<u16>().ok()?,
+                        f[2].parse::<u8>().ok()?,
+                    ))
+                })
+                .flatten();
+            let Some((p, loc, card)) =
+                parsed.filter(|(p, _, _)| (1_000_000..10_000_000).contains(p))
+            else {
+                return Err(IntelError::new(
+                    name,
+                    i + 1,
+                    "expected prefix7,location_id,card_type",
+                ));
+            };
+            self.prefixes.push((p, loc, card));
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn add_locations(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 || line.trim().is_empty() {
+                continue;
+            }
+            let f = csv_fields(line);
+            let Some(id) = f
+                .first()
+                .and_then(|s| s.parse::<u16>().ok())
+                .filter(|_| f.len() >= 3)
+            else {
+                return Err(IntelError::new(
+                    name,
+                    i + 1,
+                    "expected location_id,province,city,…",
+                ));
+            };
+            self.locations
+                .insert(id, (f[1].to_string(), f[2].to_string()));
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn add_receive_sms(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 || line.trim().is_empty() {
+                continue;
+            }
+            let f = csv_fields(line);
+            let bad = || {
+                IntelError::new(
+                    name,
+                    i + 1,
+                    "expected number,region,lpn_type,first_seen,last_seen",
+                )
+            };
+            if f.len() < 5 {
+                return Err(bad());
+            }
+            let number: u64 = f[0].parse().map_err(|_| bad())?;
+            let last = parse_date_days(f[4]).ok_or_else(bad)?;
+            let first = parse_date_days(f[3]).unwrap_or(last);
+            let e = self.receive_sms.entry(number).or_insert((first, last));
+            e.0 = e.0.min(first);
+            e.1 = e.1.max(last);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn build(mut self) -> PhoneIntel {
+        self.prefixes.sort_unstable();
+        self.prefixes.dedup_by_key(|p| p.0);
+        // Longest prefix first, so the first match is the most specific.
+        self.segments
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        PhoneIntel {
+            segments: self.segments,
+            prefixes: self.prefixes,
+            locations: self.locations,
+            receive_sms: self.receive_sms,
+        }
+    }
+}
+
+pub(crate) struct PhoneIntel {
+    segments: Vec<(String, SegmentClass, String)>,
+    prefixes: Vec<(u32, u16, u8)>,
+    locations: HashMap<u16, (String, String)>,
+    receive_sms: HashMap<u64, (i32, i32)>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `card_type` of the 7-digit table: operator name and MVNO flag.
+fn card(card: u8) -> (&'static str, bool) {
+    match card {
+        1 => ("China Mobile", false),
+        2 => ("China Unicom", false),
+        3 => ("China Telecom", false),
+        4 => ("China Telecom", true),
+        5 => ("China Unicom", true),
+        6 => ("China Mobile", true),
+        7 => ("China Broadnet", false),
+        8 => ("China Broadnet", true),
+        _ => ("unknown", false),
+    }
+}
+
+impl PhoneIntel {
+    pub(crate) fn segment_rows(&self) -> impl Iterator<Item = (&str, SegmentClass)> {
+        self.segments.iter().map(|(p, c, _)| (p.as_str(), *c))
+    }
+
+    pub(crate) fn approx_bytes(&self) -> usize {
+        self.prefixes.capacity() * 8
+            + self.receive_sms.capacity() * 17
+            + self.segments.len() * 64
+            + self.locations.len() * 64
+    }
+
+    /// Mainland facts of a national significant number.
+    fn cn(&self, national: &str) -> Option<CnFacts> {
+        let (prefix, class, operator) = self
+            .segments
+            .iter()
+            .find(|(p, _, _)| national.starts_with(p.as_str()))?;
+        let mut facts = CnFacts {
+            segment: *class,
+            segment_prefix: prefix.clone(),
+            operator: (!operator.is_empty()).then(|| operator.clone()),
+            mvno: *class == SegmentClass::Mvno,
+            province: None,
+            city: None,
+        };
+        if national.len() == 11 {
+            if let Ok(p7) = national[..7].parse::<u32>() {
+                if let Ok(i) = self.prefixes.binary_search_by_key(&p7, |p| p.0) {
+                    let (_, loc, card_type) = self.prefixes[i];
+                    let (op, mvno) = card(card_type);
+                    facts.mvno |= mvno;
+                    if facts.operator.is_none() {
+                        facts.operator = Some(op.to_string());
+                    }
+                    if mvno && facts.segment == SegmentClass::Carrier {
+                        facts.segment = SegmentClass::Mvno;
+                    }
+                    if let Some((prov, city)) = self.locations.get(&loc) {
+                        facts.province = Some(prov.clone());
+                        facts.city = Some(city.clone());
+                    }
+                }
+            }
+        }
+        Some(facts)
+    }
+
+    pub(crate) fn receive_sms_at(&self, digits: &str, now_ms: i64) -> Option<ReceiveSmsListing> {
+        let key: u64 = digits.parse().ok()?;
+        let (first, last) = *self.receive_sms.get(&key)?;
+        Some(ReceiveSmsListing {
+            first_seen_day: first,
+            last_seen_day: last,
+            days_since_last_seen: now_ms.div_euclid(DAY_MS) - i64::from(last),
+        })
+    }
+
+    pub(crate) fn receive_sms(&self, e164: &str) -> Option<ReceiveSmsListing> {
+        self.receive_sms_at(e164.trim_start_matches('+'), 0)
+            .map(|mut l| {
+                l.days_since_last_seen = 0;
+                l
+            })
+    }
+
+    pub(crate) fn lookup(
+        &self,
+        raw: &str,
+        region: &str,
+        block_suffix: usize,
+        now_ms: i64,
+    ) -> Option<PhoneFacts> {
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return None;
+        }
+        let default_region = Region::from_str(&region.to_ascii_uppercase()).ok();
+        let parsed = PHONE_NUMBER_UTIL.parse(raw, default_region).ok();
+        let mut facts = match &parsed {
+            Some(n) => {
+                let national = n.get_national_significant_number();
+                let cc = n.country_code as u16;
+                let e164 = n.format_as(PhoneNumberFormat::E164).into_owned();
+                PhoneFacts {
+                    parsed: true,
+                    valid: n.is_valid(),
+                    country_code: Some(cc),
+                    region: n.get_region_code().map(|r| r.to_string()),
+                    number_type: NumberType::from_lib(n.get_type()),
+                    block: None,
+                    cn: if cc == 86 { self.cn(&national) } else { None },
+                    receive_sms: self.receive_sms_at(&e164[1..], now_ms),
+                    e164,
+                }
+            }
+            None => PhoneFacts {
+                parsed: false,
+                valid: false,
+                country_code: None,
+                region: None,
+                e164: format!("{}:{digits}", region.to_ascii_uppercase()),
+                number_type: NumberType::Unknown,
+                block: None,
+                cn: None,
+                receive_sms: None,
+            },
+        };
+        let n_digits = facts.e164.bytes().filter(u8::is_ascii_digit).count();
+        if n_digits >= block_suffix + 4 {
+            facts.block = Some(facts.e164[..facts.e164.len() - block_suffix].to_string());
+        }
+        Some(facts)
+    }
+}
