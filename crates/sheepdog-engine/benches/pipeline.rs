@@ -12,9 +12,7 @@ use sheepdog_engine::{Engine, EngineOptions};
 use sheepdog_model::{parse_event, Decision, Outcome};
 use sheepdog_policy::BuiltinPolicy;
 use sheepdog_sim::load::{write_load, LoadOptions};
-use sheepdog_state::{
-    key_hash, member_hash, MemoryStore, MemoryStoreOptions, Observation, Op, StateStore, WindowSpec,
-};
+use sheepdog_state::{key_hash, member_hash, MemoryStore, MemoryStoreOptions, Observation, Op, StateStore, WindowSpec};
 
 const N: u64 = 20_000;
 
@@ -24,18 +22,8 @@ fn main() {
 
 fn events() -> Vec<Vec<u8>> {
     let mut buf = Vec::new();
-    write_load(
-        &LoadOptions {
-            count: N,
-            ..LoadOptions::default()
-        },
-        &mut buf,
-    )
-    .unwrap();
-    buf.split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect()
+    write_load(&LoadOptions { count: N, ..LoadOptions::default() }, &mut buf).unwrap();
+    buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
 }
 
 fn allow(id: String) -> Decision {
@@ -58,20 +46,15 @@ fn allow(id: String) -> Decision {
 fn baseline_parse_serialize(b: Bencher) {
     let events = events();
     let mut out = Vec::with_capacity(1 << 20);
-    b.counter(divan::counter::ItemsCount::new(events.len()))
-        .bench_local(|| {
-            out.clear();
-            for raw in &events {
-                let e = parse_event(raw).unwrap();
-                serde_json::to_writer(
-                    &mut out,
-                    &allow(e.id.map(|s| s.into_owned()).unwrap_or_default()),
-                )
-                .unwrap();
-                out.push(b'\n');
-            }
-            black_box(out.len());
-        });
+    b.counter(divan::counter::ItemsCount::new(events.len())).bench_local(|| {
+        out.clear();
+        for raw in &events {
+            let e = parse_event(raw).unwrap();
+            serde_json::to_writer(&mut out, &allow(e.id.map(|s| s.into_owned()).unwrap_or_default())).unwrap();
+            out.push(b'\n');
+        }
+        black_box(out.len());
+    });
 }
 
 #[divan::bench(sample_count = 20, sample_size = 1)]
@@ -102,14 +85,8 @@ fn pipeline(b: Bencher) {
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn state_observe_registration(b: Bencher) {
     // Five windowed features of a registration: two counts, three distinct counts.
-    let w1 = WindowSpec {
-        bucket_ms: 300_000,
-        buckets: 12,
-    };
-    let w24 = WindowSpec {
-        bucket_ms: 3_600_000,
-        buckets: 24,
-    };
+    let w1 = WindowSpec { bucket_ms: 300_000, buckets: 12 };
+    let w24 = WindowSpec { bucket_ms: 3_600_000, buckets: 24 };
     b.counter(divan::counter::ItemsCount::new(N as usize))
         .with_inputs(|| MemoryStore::new(MemoryStoreOptions::default()))
         .bench_local_values(|store| {
@@ -117,22 +94,12 @@ fn state_observe_registration(b: Bencher) {
             for i in 0..N {
                 let user = (i * 7919) % 50_000;
                 let obs = [
-                    Observation {
-                        key: key_hash(1, &user.to_le_bytes()),
-                        window: w1,
-                        op: Op::Count,
-                    },
-                    Observation {
-                        key: key_hash(2, &(user / 2).to_le_bytes()),
-                        window: w1,
-                        op: Op::Count,
-                    },
+                    Observation { key: key_hash(1, &user.to_le_bytes()), window: w1, op: Op::Count },
+                    Observation { key: key_hash(2, &(user / 2).to_le_bytes()), window: w1, op: Op::Count },
                     Observation {
                         key: key_hash(3, &user.to_le_bytes()),
                         window: w24,
-                        op: Op::Distinct {
-                            member: member_hash(&i.to_le_bytes()),
-                        },
+                        op: Op::Distinct { member: member_hash(&i.to_le_bytes()) },
                     },
                     Observation {
                         key: key_hash(4, &(user % 997).to_le_bytes()),

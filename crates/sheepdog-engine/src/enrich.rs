@@ -24,10 +24,7 @@ pub struct EnrichOptions {
 
 impl Default for EnrichOptions {
     fn default() -> Self {
-        EnrichOptions {
-            default_region: "CN".into(),
-            block_suffix_digits: 4,
-        }
+        EnrichOptions { default_region: "CN".into(), block_suffix_digits: 4 }
     }
 }
 
@@ -99,13 +96,7 @@ pub fn enrich(
     keys.put_str(KeyKind::DeviceFingerprint, event.device_fingerprint());
     keys.put_str(KeyKind::Identity, event.identity_hash.as_deref());
     keys.put_str(KeyKind::Campaign, event.campaign_id.as_deref());
-    keys.put_str(
-        KeyKind::AvatarHash,
-        event
-            .profile
-            .as_ref()
-            .and_then(|p| p.avatar_hash.as_deref()),
-    );
+    keys.put_str(KeyKind::AvatarHash, event.profile.as_ref().and_then(|p| p.avatar_hash.as_deref()));
 
     if let Some(phone) = &event.phone {
         let region = event.region.as_deref().unwrap_or(&options.default_region);
@@ -147,10 +138,7 @@ pub fn enrich(
                 continue;
             }
             let label = m.label.map(|l| format!(" {l}")).unwrap_or_default();
-            signals.push(Signal::intel(
-                def,
-                format!("{}{label}, source {}", m.range, m.source),
-            ));
+            signals.push(Signal::intel(def, format!("{}{label}, source {}", m.range, m.source)));
         }
     }
     if let Some(email) = &event.email {
@@ -159,29 +147,18 @@ pub fn enrich(
                 keys.put_str(KeyKind::Email, Some(&facts.normalized));
                 keys.put_str(KeyKind::EmailDomain, Some(&facts.domain));
                 if let Some((d, src)) = &facts.disposable {
-                    signals.push(Signal::intel(
-                        reason::EMAIL_DISPOSABLE,
-                        format!("{d}, source {src}"),
-                    ));
+                    signals.push(Signal::intel(reason::EMAIL_DISPOSABLE, format!("{d}, source {src}")));
                 }
                 if let Some((d, src)) = &facts.disposable_broad {
-                    signals.push(Signal::intel(
-                        reason::EMAIL_DISPOSABLE_WEAK,
-                        format!("{d}, source {src}"),
-                    ));
+                    signals.push(Signal::intel(reason::EMAIL_DISPOSABLE_WEAK, format!("{d}, source {src}")));
                 }
                 if let Some((d, src)) = &facts.relay {
-                    signals.push(Signal::intel(
-                        reason::EMAIL_RELAY,
-                        format!("{d}, source {src}"),
-                    ));
+                    signals.push(Signal::intel(reason::EMAIL_RELAY, format!("{d}, source {src}")));
                 }
             }
             None => {
                 let email = email.trim();
-                keys.put(KeyKind::Email, |b| {
-                    b.extend(email.bytes().map(|c| c.to_ascii_lowercase()))
-                });
+                keys.put(KeyKind::Email, |b| b.extend(email.bytes().map(|c| c.to_ascii_lowercase())));
             }
         }
     }
@@ -196,10 +173,7 @@ pub fn enrich(
             signals.push(Signal::intel(reason::DEVICE_CLOUD_PHONE, m));
         }
         if let Some(m) = facts.automation_ua {
-            signals.push(Signal::intel(
-                reason::UA_AUTOMATION,
-                format!("pattern {}, source {}", m.pattern, m.source),
-            ));
+            signals.push(Signal::intel(reason::UA_AUTOMATION, format!("pattern {}, source {}", m.pattern, m.source)));
         }
     }
     if let Some(d) = &event.device {
@@ -212,14 +186,9 @@ pub fn enrich(
         if d.hooked == Some(true) {
             signals.push(Signal::event(reason::DEVICE_HOOKED));
         }
-        let binds_phone = matches!(
-            event.event_type,
-            EventType::Registration | EventType::Login | EventType::SmsCodeRequest
-        );
-        if binds_phone
-            && event.phone.is_some()
-            && (d.sim_present == Some(false) || d.sim_phone_match == Some(false))
-        {
+        let binds_phone =
+            matches!(event.event_type, EventType::Registration | EventType::Login | EventType::SmsCodeRequest);
+        if binds_phone && event.phone.is_some() && (d.sim_present == Some(false) || d.sim_phone_match == Some(false)) {
             signals.push(Signal::event(reason::DEVICE_SIM_MISMATCH));
         }
     }
@@ -233,51 +202,31 @@ pub fn enrich(
         (ListKind::Email, keys.get_str(KeyKind::Email)),
         (ListKind::Account, event.account_id.as_deref()),
     ];
-    let present: Vec<(ListKind, &str)> = list_keys
-        .iter()
-        .filter_map(|(k, v)| v.map(|v| (*k, v)))
-        .collect();
+    let present: Vec<(ListKind, &str)> = list_keys.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
     if let Some(m) = intel.list_match(&present, event.ip, ts) {
         let def = match m.entry.action {
             ListAction::Deny => reason::LIST_DENY,
             ListAction::Allow => reason::LIST_ALLOW,
         };
-        let note = if m.entry.note.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", m.entry.note)
-        };
-        let mut s = Signal::intel(
-            def,
-            format!("{} {}{note}", m.entry.kind.as_str(), m.entry.value),
-        );
+        let note = if m.entry.note.is_empty() { String::new() } else { format!(" ({})", m.entry.note) };
+        let mut s = Signal::intel(def, format!("{} {}{note}", m.entry.kind.as_str(), m.entry.value));
         s.from_intel = false;
         signals.push(s);
     }
 }
 
 fn phone_signals(facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) {
-    let iot = facts
-        .cn
-        .as_ref()
-        .is_some_and(|c| c.segment == SegmentClass::Iot);
+    let iot = facts.cn.as_ref().is_some_and(|c| c.segment == SegmentClass::Iot);
     if !facts.valid && !iot {
-        let why = if facts.parsed {
-            format!("{} fails its numbering plan", facts.e164)
-        } else {
-            "unreadable".to_string()
-        };
+        let why =
+            if facts.parsed { format!("{} fails its numbering plan", facts.e164) } else { "unreadable".to_string() };
         signals.push(Signal::intel(reason::PHONE_INVALID, why));
     }
     match facts.number_type {
-        NumberType::Voip => signals.push(Signal::intel(
-            reason::PHONE_VOIP,
-            format!("{}, libphonenumber", facts.e164),
-        )),
-        NumberType::PremiumRate => signals.push(Signal::intel(
-            reason::PHONE_PREMIUM,
-            format!("{}, libphonenumber", facts.e164),
-        )),
+        NumberType::Voip => signals.push(Signal::intel(reason::PHONE_VOIP, format!("{}, libphonenumber", facts.e164))),
+        NumberType::PremiumRate => {
+            signals.push(Signal::intel(reason::PHONE_PREMIUM, format!("{}, libphonenumber", facts.e164)))
+        }
         _ => {}
     }
     if let Some(cn) = &facts.cn {
@@ -290,19 +239,13 @@ fn phone_signals(facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) 
         };
         if let Some(def) = def {
             let op = cn.operator.as_deref().unwrap_or("unknown operator");
-            signals.push(Signal::intel(
-                def,
-                format!("segment {}, {op}", cn.segment_prefix),
-            ));
+            signals.push(Signal::intel(def, format!("segment {}, {op}", cn.segment_prefix)));
         }
     }
     if let Some(l) = &facts.receive_sms {
         let mut s = Signal::intel(
             reason::PHONE_RECEIVE_SMS_SITE,
-            format!(
-                "last seen listed {} days before the event",
-                l.days_since_last_seen.max(0)
-            ),
+            format!("last seen listed {} days before the event", l.days_since_last_seen.max(0)),
         );
         s.weight = Some(receive_sms_weight(l.days_since_last_seen));
         s.value = Some(l.days_since_last_seen as f64);
@@ -388,14 +331,7 @@ mod tests {
         e.email = Some("A.B@Example.COM".into());
         let mut keys = Keys::default();
         let mut signals = Vec::new();
-        enrich(
-            &e,
-            &EnrichOptions::default(),
-            &Intel::default(),
-            0,
-            &mut keys,
-            &mut signals,
-        );
+        enrich(&e, &EnrichOptions::default(), &Intel::default(), 0, &mut keys, &mut signals);
         assert_eq!(keys.get_str(KeyKind::PhoneBlock), Some("+861701234"));
         assert_eq!(keys.get_str(KeyKind::Phone), Some("+8617012345678"));
         assert_eq!(keys.get(KeyKind::IpPrefix), Some(&b"v4:\xcb\x00\x71"[..]));

@@ -18,13 +18,11 @@ use std::time::Instant;
 
 use parking_lot::RwLock;
 use sheepdog_intel::Intel;
-use sheepdog_model::{
-    parse_event, Decision, Event, EventType, FeatureDef, FeatureKind, KeyKind, Outcome,
-};
+use sheepdog_model::{parse_event, Decision, Event, EventType, FeatureDef, FeatureKind, KeyKind, Outcome};
 use sheepdog_policy::{Policy, PolicyInput, Signal, Verdict};
 use sheepdog_state::{
-    key_hash, member_hash, Idempotent, Journal, JournalError, JournalOptions, MemoryStore,
-    MemoryStoreOptions, Observation, Op, StateStore, WindowSpec,
+    key_hash, member_hash, Idempotent, Journal, JournalError, JournalOptions, MemoryStore, MemoryStoreOptions,
+    Observation, Op, StateStore, WindowSpec,
 };
 
 pub use enrich::{EnrichOptions, Keys};
@@ -67,10 +65,8 @@ struct Compiled {
 fn compile(def: &FeatureDef) -> Compiled {
     // The id covers the whole definition: a changed window or key starts a fresh series, and
     // unchanged features keep their state across policy reloads.
-    let text = format!(
-        "{}|{:?}|{:?}|{}|{}|{}",
-        def.name, def.kind, def.key, def.event_types, def.window_ms, def.buckets
-    );
+    let text =
+        format!("{}|{:?}|{:?}|{}|{}|{}", def.name, def.kind, def.key, def.event_types, def.window_ms, def.buckets);
     Compiled {
         id: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as u32,
         types: def.event_types,
@@ -79,10 +75,7 @@ fn compile(def: &FeatureDef) -> Compiled {
             FeatureKind::Count => None,
             FeatureKind::Distinct(k) => Some(k),
         },
-        window: WindowSpec {
-            bucket_ms: def.bucket_ms(),
-            buckets: def.buckets.max(1),
-        },
+        window: WindowSpec { bucket_ms: def.bucket_ms(), buckets: def.buckets.max(1) },
     }
 }
 
@@ -144,11 +137,7 @@ thread_local! {
 
 impl Engine {
     /// An engine on the embedded in-memory store, without durability.
-    pub fn in_memory(
-        policy: Arc<dyn Policy>,
-        store: MemoryStoreOptions,
-        options: EngineOptions,
-    ) -> Engine {
+    pub fn in_memory(policy: Arc<dyn Policy>, store: MemoryStoreOptions, options: EngineOptions) -> Engine {
         Engine::with_store(policy, Arc::new(MemoryStore::new(store)), None, options)
     }
 
@@ -162,10 +151,7 @@ impl Engine {
         Engine {
             options,
             store,
-            loaded: RwLock::new(Arc::new(Loaded {
-                features: policy.features().iter().map(compile).collect(),
-                policy,
-            })),
+            loaded: RwLock::new(Arc::new(Loaded { features: policy.features().iter().map(compile).collect(), policy })),
             intel: RwLock::new(Arc::new(Intel::default())),
             journal,
             gate: RwLock::new(()),
@@ -195,10 +181,7 @@ impl Engine {
         engine.last_snapshot.store(covered, Ordering::Relaxed);
         let n = recovery.records.len();
         for r in recovery.records {
-            engine.replay(&r).map_err(|message| EngineError::Replay {
-                seq: r.seq,
-                message,
-            })?;
+            engine.replay(&r).map_err(|message| EngineError::Replay { seq: r.seq, message })?;
         }
         tracing::info!(dir = %dir.display(), snapshot_covers = covered, replayed = n, "state recovered");
         Ok(engine)
@@ -206,21 +189,13 @@ impl Engine {
 
     fn replay(&self, r: &sheepdog_state::ReplayRecord) -> Result<(), String> {
         let event = parse_event(r.event.get().as_bytes()).map_err(|e| e.message)?;
-        let decision: Decision =
-            serde_json::from_str(r.decision.get()).map_err(|e| e.to_string())?;
+        let decision: Decision = serde_json::from_str(r.decision.get()).map_err(|e| e.to_string())?;
         let ts = event.timestamp.map_or(r.received_ms, |t| t.0);
         let loaded = self.loaded.read().clone();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             let intel = self.intel.read().clone();
-            enrich::enrich(
-                &event,
-                &self.options.enrich,
-                &intel,
-                ts,
-                &mut s.keys,
-                &mut s.signals,
-            );
+            enrich::enrich(&event, &self.options.enrich, &intel, ts, &mut s.keys, &mut s.signals);
             if event.event_type != EventType::Label {
                 self.features(&loaded, &event, ts, true, s);
             }
@@ -236,10 +211,7 @@ impl Engine {
 
     /// Swaps the policy atomically: an event in flight sees the old one or the new one whole.
     pub fn set_policy(&self, policy: Arc<dyn Policy>) {
-        let loaded = Arc::new(Loaded {
-            features: policy.features().iter().map(compile).collect(),
-            policy,
-        });
+        let loaded = Arc::new(Loaded { features: policy.features().iter().map(compile).collect(), policy });
         *self.loaded.write() = loaded;
     }
 
@@ -268,13 +240,7 @@ impl Engine {
 
     /// Decides one event. `raw` is the event's JSON as received (journaled as is);
     /// `received_ms` is the receive time, used when the event has no timestamp.
-    pub fn decide(
-        &self,
-        event: &Event,
-        raw: &[u8],
-        received_ms: i64,
-        explain: bool,
-    ) -> Result<Output, EngineError> {
+    pub fn decide(&self, event: &Event, raw: &[u8], received_ms: i64, explain: bool) -> Result<Output, EngineError> {
         let started = Instant::now();
         let ts = event.timestamp.map_or(received_ms, |t| t.0);
         let _gate = self.gate.read();
@@ -295,30 +261,19 @@ impl Engine {
                         Ok(seq) => durable_seq = Some(seq),
                         Err(e) => failure = Some(e.into()),
                     },
-                    Err(e) => {
-                        failure = Some(EngineError::Replay {
-                            seq: 0,
-                            message: e.to_string(),
-                        })
-                    }
+                    Err(e) => failure = Some(EngineError::Replay { seq: 0, message: e.to_string() }),
                 }
             }
             decision
         };
         let (decision, repeat) = match &event.id {
-            Some(id) => match self
-                .store
-                .idempotent(id, ts, &mut || decide_fresh(id.to_string()))
-            {
+            Some(id) => match self.store.idempotent(id, ts, &mut || decide_fresh(id.to_string())) {
                 Idempotent::Fresh(d) => (d, false),
                 Idempotent::Repeat(d) => (d, true),
             },
             None => {
                 let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-                (
-                    decide_fresh(format!("{}{n}", self.options.id_prefix)),
-                    false,
-                )
+                (decide_fresh(format!("{}{n}", self.options.id_prefix)), false)
             }
         };
         if let Some(e) = failure {
@@ -327,8 +282,7 @@ impl Engine {
         if repeat {
             self.stats.repeats.fetch_add(1, Ordering::Relaxed);
         } else {
-            self.stats.decisions[event.event_type.index()][decision.decision.index()]
-                .fetch_add(1, Ordering::Relaxed);
+            self.stats.decisions[event.event_type.index()][decision.decision.index()].fetch_add(1, Ordering::Relaxed);
         }
         let decision = match explained {
             Some(map) => {
@@ -338,18 +292,13 @@ impl Engine {
             }
             None => decision,
         };
-        Ok(Output {
-            decision,
-            repeat,
-            durable_seq,
-        })
+        Ok(Output { decision, repeat, durable_seq })
     }
 
     /// Parses and decides one JSON event (convenience for tests and the CLI).
     pub fn decide_json(&self, raw: &[u8], received_ms: i64) -> Result<Output, DecideJsonError> {
         let event = parse_event(raw).map_err(DecideJsonError::Input)?;
-        self.decide(&event, raw, received_ms, false)
-            .map_err(DecideJsonError::Engine)
+        self.decide(&event, raw, received_ms, false).map_err(DecideJsonError::Engine)
     }
 
     fn features(&self, loaded: &Loaded, event: &Event, ts: i64, update: bool, s: &mut Scratch) {
@@ -368,23 +317,16 @@ impl Engine {
             let op = match f.member {
                 None => Op::Count,
                 Some(m) => match s.keys.get(m) {
-                    Some(v) => Op::Distinct {
-                        member: member_hash(v),
-                    },
+                    Some(v) => Op::Distinct { member: member_hash(v) },
                     None => continue,
                 },
             };
-            s.observations.push(Observation {
-                key: key_hash(f.id, key),
-                window: f.window,
-                op,
-            });
+            s.observations.push(Observation { key: key_hash(f.id, key), window: f.window, op });
             s.slots.push(i);
         }
         s.values.clear();
         s.values.resize(s.observations.len(), 0);
-        self.store
-            .observe(ts, &s.observations, update, &mut s.values);
+        self.store.observe(ts, &s.observations, update, &mut s.values);
         for (slot, v) in s.slots.iter().zip(&s.values) {
             s.features[*slot] = Some(f64::from(*v));
         }
@@ -402,29 +344,13 @@ impl Engine {
         let mut verdict = Verdict::default();
         if event.event_type != EventType::Label {
             let intel = self.intel.read().clone();
-            enrich::enrich(
-                event,
-                &self.options.enrich,
-                &intel,
-                ts,
-                &mut s.keys,
-                &mut s.signals,
-            );
+            enrich::enrich(event, &self.options.enrich, &intel, ts, &mut s.keys, &mut s.signals);
             self.features(loaded, event, ts, true, s);
-            let input = PolicyInput {
-                event,
-                signals: &s.signals,
-                features: &s.features,
-            };
+            let input = PolicyInput { event, signals: &s.signals, features: &s.features };
             loaded.policy.evaluate(&input, &mut verdict);
             if let Some(out) = explain {
                 let defs = loaded.policy.features();
-                *out = Some(
-                    defs.iter()
-                        .zip(&s.features)
-                        .filter_map(|(d, v)| v.map(|v| (d.name.clone(), v)))
-                        .collect(),
-                );
+                *out = Some(defs.iter().zip(&s.features).filter_map(|(d, v)| v.map(|v| (d.name.clone(), v))).collect());
             }
         }
         Decision {
@@ -481,11 +407,7 @@ impl Engine {
         let (Some(j), every) = (&self.journal, self.options.snapshot_every) else {
             return Ok(false);
         };
-        if every == 0
-            || j.queued()
-                .saturating_sub(self.last_snapshot.load(Ordering::Relaxed))
-                < every
-        {
+        if every == 0 || j.queued().saturating_sub(self.last_snapshot.load(Ordering::Relaxed)) < every {
             return Ok(false);
         }
         self.snapshot()?;
@@ -516,7 +438,5 @@ pub enum DecideJsonError {
 
 /// Reason codes a policy may emit, re-exported for callers that list them.
 pub fn reason_codes() -> impl Iterator<Item = Cow<'static, str>> {
-    sheepdog_model::reason::REGISTRY
-        .iter()
-        .map(|d| Cow::Borrowed(d.code))
+    sheepdog_model::reason::REGISTRY.iter().map(|d| Cow::Borrowed(d.code))
 }

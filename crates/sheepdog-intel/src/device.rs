@@ -31,10 +31,51 @@ pub(crate) struct DeviceBuilder {
     models: Vec<(String, ModelClass)>,
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn js_class_dashes_are_escaped() {
+        assert_eq!(super::js_to_rust(r"[\w\d-.]+"), r"[\w\d\-.]+");
+        assert_eq!(super::js_to_rust(r"a-b[a-z]\d-x"), r"a-b[a-z]\d-x");
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ModelClass {
     Emulator,
     CloudPhone,
+}
+
+/// JavaScript reads `[\w-.]` as "word character, '-' or '.'"; Rust's regex refuses a range that
+/// starts at a class escape. Escape such dashes so isbot's patterns mean the same here.
+fn js_to_rust(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 4);
+    let mut in_class = false;
+    let mut after_class_escape = false;
+    let mut chars = p.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                    after_class_escape = in_class && matches!(n, 'w' | 'W' | 'd' | 'D' | 's' | 'S');
+                }
+                continue;
+            }
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '-' if in_class && after_class_escape => {
+                out.push_str("\\-");
+                after_class_escape = false;
+                continue;
+            }
+            _ => {}
+        }
+        after_class_escape = false;
+        out.push(c);
+    }
+    out
 }
 
 fn has_lookaround(p: &str) -> bool {
@@ -43,8 +84,9 @@ fn has_lookaround(p: &str) -> bool {
 
 impl DeviceBuilder {
     pub(crate) fn add_ua_patterns(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
-        let patterns: Vec<String> = serde_json::from_str(text)
-            .map_err(|e| IntelError::new(name, e.line(), e.to_string()))?;
+        let patterns: Vec<String> =
+            serde_json::from_str(text).map_err(|e| IntelError::new(name, e.line(), e.to_string()))?;
+        let patterns: Vec<String> = patterns.iter().map(|p| js_to_rust(p)).collect();
         for (i, p) in patterns.iter().enumerate() {
             let ok = if has_lookaround(p) {
                 fancy_regex::Regex::new(&format!("(?i){p}")).is_ok()
@@ -52,11 +94,7 @@ impl DeviceBuilder {
                 regex::Regex::new(&format!("(?i){p}")).is_ok()
             };
             if !ok {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    format!("pattern {p:?} does not compile"),
-                ));
+                return Err(IntelError::new(name, i + 1, format!("pattern {p:?} does not compile")));
             }
             if has_lookaround(p) {
                 self.fancy.push(p.clone());
@@ -75,9 +113,8 @@ impl DeviceBuilder {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (model, class) = line
-                .split_once('\t')
-                .ok_or_else(|| IntelError::new(name, i + 1, "expected model<TAB>class"))?;
+            let (model, class) =
+                line.split_once('\t').ok_or_else(|| IntelError::new(name, i + 1, "expected model<TAB>class"))?;
             let class = match class.trim() {
                 "emulator" => ModelClass::Emulator,
                 "cloud_phone" => ModelClass::CloudPhone,
@@ -99,33 +136,16 @@ impl DeviceBuilder {
         let any = if self.plain.is_empty() {
             None
         } else {
-            let joined = self
-                .plain
-                .iter()
-                .map(|p| format!("(?:{p})"))
-                .collect::<Vec<_>>()
-                .join("|");
+            let joined = self.plain.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
             regex::Regex::new(&format!("(?i){joined}")).ok()
         };
         let set = regex::RegexSet::new(self.plain.iter().map(|p| format!("(?i){p}"))).ok();
         let fancy = self
             .fancy
             .iter()
-            .filter_map(|p| {
-                Some((
-                    p.clone(),
-                    fancy_regex::Regex::new(&format!("(?i){p}")).ok()?,
-                ))
-            })
+            .filter_map(|p| Some((p.clone(), fancy_regex::Regex::new(&format!("(?i){p}")).ok()?)))
             .collect();
-        DeviceIntel {
-            any,
-            set,
-            plain: self.plain,
-            fancy,
-            source: self.ua_source,
-            models: self.models,
-        }
+        DeviceIntel { any, set, plain: self.plain, fancy, source: self.ua_source, models: self.models }
     }
 }
 
@@ -149,18 +169,12 @@ impl DeviceIntel {
                 .and_then(|s| s.matches(ua).iter().next())
                 .and_then(|i| self.plain.get(i).cloned())
                 .unwrap_or_default();
-            return Some(UaMatch {
-                pattern,
-                source: self.source.clone(),
-            });
+            return Some(UaMatch { pattern, source: self.source.clone() });
         }
         self.fancy
             .iter()
             .find(|(_, r)| r.is_match(ua).unwrap_or(false))
-            .map(|(p, _)| UaMatch {
-                pattern: p.clone(),
-                source: self.source.clone(),
-            })
+            .map(|(p, _)| UaMatch { pattern: p.clone(), source: self.source.clone() })
     }
 
     pub(crate) fn lookup(&self, model: Option<&str>, user_agent: Option<&str>) -> DeviceFacts {
@@ -173,9 +187,7 @@ impl DeviceIntel {
                         ModelClass::Emulator if facts.emulator_model.is_none() => {
                             facts.emulator_model = Some(name.clone())
                         }
-                        ModelClass::CloudPhone if facts.cloud_phone.is_none() => {
-                            facts.cloud_phone = Some(name.clone())
-                        }
+                        ModelClass::CloudPhone if facts.cloud_phone.is_none() => facts.cloud_phone = Some(name.clone()),
                         _ => {}
                     }
                 }

@@ -90,6 +90,7 @@ pub fn normalize_email(email: &str) -> Option<(String, String)> {
 pub(crate) struct EmailBuilder {
     domains: HashMap<String, (u8, [u16; 4])>,
     sources: Vec<String>,
+    pub(crate) skipped: usize,
 }
 
 fn slot(class: u8) -> usize {
@@ -113,10 +114,7 @@ impl EmailBuilder {
     }
 
     fn insert(&mut self, domain: &str, flag: u8, source: u16) {
-        let e = self
-            .domains
-            .entry(domain.trim().trim_end_matches('.').to_ascii_lowercase())
-            .or_insert((0, [0; 4]));
+        let e = self.domains.entry(domain.trim().trim_end_matches('.').to_ascii_lowercase()).or_insert((0, [0; 4]));
         if e.0 & flag == 0 {
             e.1[slot(flag)] = source;
         }
@@ -127,12 +125,7 @@ impl EmailBuilder {
         !d.is_empty() && d.contains('.') && d.len() <= 253 && !d.contains(char::is_whitespace)
     }
 
-    pub(crate) fn add_domains(
-        &mut self,
-        class: EmailClass,
-        name: &str,
-        text: &str,
-    ) -> Result<usize, IntelError> {
+    pub(crate) fn add_domains(&mut self, class: EmailClass, name: &str, text: &str) -> Result<usize, IntelError> {
         let flag = match class {
             EmailClass::Disposable => DISPOSABLE,
             EmailClass::DisposableBroad => BROAD,
@@ -141,17 +134,15 @@ impl EmailBuilder {
         };
         let source = self.source(name);
         let mut n = 0;
-        for (i, line) in text.lines().enumerate() {
+        for line in text.lines() {
             let d = line.split('#').next().unwrap_or("").trim();
             if d.is_empty() {
                 continue;
             }
             if !Self::valid_domain(d) {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    format!("{d:?} is not a domain"),
-                ));
+                // Upstream lists carry the odd junk line ("404: not found"): skipped and counted.
+                self.skipped += 1;
+                continue;
             }
             self.insert(d, flag, source);
             n += 1;
@@ -159,11 +150,7 @@ impl EmailBuilder {
         Ok(n)
     }
 
-    pub(crate) fn add_not_disposable(
-        &mut self,
-        name: &str,
-        text: &str,
-    ) -> Result<usize, IntelError> {
+    pub(crate) fn add_not_disposable(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
         let source = self.source(name);
         let mut n = 0;
         for line in text.lines() {
@@ -181,8 +168,8 @@ impl EmailBuilder {
         struct FakeFilter {
             domains: HashMap<String, serde_json::Value>,
         }
-        let parsed: FakeFilter = serde_json::from_str(text)
-            .map_err(|e| IntelError::new(name, e.line(), e.to_string()))?;
+        let parsed: FakeFilter =
+            serde_json::from_str(text).map_err(|e| IntelError::new(name, e.line(), e.to_string()))?;
         let source = self.source(name);
         let mut n = 0;
         for d in parsed.domains.keys() {
@@ -195,10 +182,7 @@ impl EmailBuilder {
     }
 
     pub(crate) fn build(self) -> EmailIntel {
-        EmailIntel {
-            domains: self.domains,
-            sources: self.sources,
-        }
+        EmailIntel { domains: self.domains, sources: self.sources }
     }
 }
 
@@ -224,13 +208,7 @@ impl EmailIntel {
         loop {
             if let Some((flags, src)) = self.domains.get(d) {
                 let named = |flag: u8| {
-                    (
-                        d.to_string(),
-                        self.sources
-                            .get(usize::from(src[slot(flag)]))
-                            .cloned()
-                            .unwrap_or_default(),
-                    )
+                    (d.to_string(), self.sources.get(usize::from(src[slot(flag)])).cloned().unwrap_or_default())
                 };
                 not_disposable |= flags & (NOT_DISPOSABLE | FREE) != 0 && d == domain;
                 if flags & FREE != 0 && d == domain {
@@ -272,22 +250,10 @@ mod tests {
 
     #[test]
     fn identity_keys_fold_plus_and_gmail_dots() {
-        assert_eq!(
-            normalize_email("A.B+x@Gmail.com").unwrap().0,
-            "ab@gmail.com"
-        );
-        assert_eq!(
-            normalize_email("ab@googlemail.com").unwrap().0,
-            "ab@gmail.com"
-        );
-        assert_eq!(
-            normalize_email("a.b+x@outlook.com").unwrap().0,
-            "a.b@outlook.com"
-        );
-        assert_eq!(
-            normalize_email("a.b+x@example.com").unwrap().0,
-            "a.b+x@example.com"
-        );
+        assert_eq!(normalize_email("A.B+x@Gmail.com").unwrap().0, "ab@gmail.com");
+        assert_eq!(normalize_email("ab@googlemail.com").unwrap().0, "ab@gmail.com");
+        assert_eq!(normalize_email("a.b+x@outlook.com").unwrap().0, "a.b@outlook.com");
+        assert_eq!(normalize_email("a.b+x@example.com").unwrap().0, "a.b+x@example.com");
         assert_eq!(normalize_email("+x@gmail.com"), None);
         assert_eq!(normalize_email("nobody"), None);
     }

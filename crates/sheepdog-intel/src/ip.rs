@@ -100,11 +100,7 @@ impl<T: Addr> RangeTable<T> {
         // Outer ranges before the ranges they contain.
         ranges.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         ranges.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
-        let mut t = RangeTable {
-            starts: Vec::new(),
-            ends: Vec::new(),
-            info: Vec::new(),
-        };
+        let mut t = RangeTable { starts: Vec::new(), ends: Vec::new(), info: Vec::new() };
         let mut stack: Vec<(T, T, u32)> = Vec::new();
         // Next address not yet emitted; None once past the top of the address space.
         let mut cursor: Option<T> = None;
@@ -161,10 +157,7 @@ impl<T: Addr> RangeTable<T> {
 /// Parses `a.b.c.d/n` or `x::/n` (or a bare address) into an inclusive range.
 pub(crate) fn parse_cidr(s: &str) -> Option<Cidr> {
     let (addr, len) = match s.split_once('/') {
-        Some((a, l)) => (
-            a.trim().parse::<IpAddr>().ok()?,
-            Some(l.trim().parse::<u8>().ok()?),
-        ),
+        Some((a, l)) => (a.trim().parse::<IpAddr>().ok()?, Some(l.trim().parse::<u8>().ok()?)),
         None => (s.trim().parse::<IpAddr>().ok()?, None),
     };
     Some(match addr {
@@ -182,11 +175,7 @@ pub(crate) fn parse_cidr(s: &str) -> Option<Cidr> {
             if len > 128 {
                 return None;
             }
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
             let start = u128::from(v6) & mask;
             Cidr::V6(start, start | !mask)
         }
@@ -218,12 +207,7 @@ impl IpBuilder {
         }
     }
 
-    pub(crate) fn add_cidrs(
-        &mut self,
-        class: IpClass,
-        name: &str,
-        text: &str,
-    ) -> Result<usize, IntelError> {
+    pub(crate) fn add_cidrs(&mut self, class: IpClass, name: &str, text: &str) -> Result<usize, IntelError> {
         let source = self.source(name);
         let mut n = 0;
         for (i, line) in text.lines().enumerate() {
@@ -232,25 +216,14 @@ impl IpBuilder {
                 continue;
             }
             let (cidr, label) = match line.split_once('\t') {
-                Some((c, l)) => (
-                    c.trim(),
-                    Some(l.trim().to_string()).filter(|l| !l.is_empty()),
-                ),
+                Some((c, l)) => (c.trim(), Some(l.trim().to_string()).filter(|l| !l.is_empty())),
                 None => (line, None),
             };
             let Some(parsed) = parse_cidr(cidr) else {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    format!("{cidr:?} is not a CIDR"),
-                ));
+                return Err(IntelError::new(name, i + 1, format!("{cidr:?} is not a CIDR")));
             };
             let idx = self.info.len() as u32;
-            self.info.push(Info {
-                range: cidr.to_string(),
-                label,
-                source,
-            });
+            self.info.push(Info { range: cidr.to_string(), label, source });
             match parsed {
                 Cidr::V4(a, b) => self.v4.entry(class).or_default().push((a, b, idx)),
                 Cidr::V6(a, b) => self.v6.entry(class).or_default().push((a, b, idx)),
@@ -270,11 +243,7 @@ impl IpBuilder {
             }
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
             let Some(addr) = fields.get(1).and_then(|a| a.parse::<IpAddr>().ok()) else {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    "expected fingerprint, ipaddr, port",
-                ));
+                return Err(IntelError::new(name, i + 1, "expected fingerprint, ipaddr, port"));
             };
             if !self.tor.contains_key(&addr) {
                 let idx = self.info.len() as u32;
@@ -299,13 +268,7 @@ impl IpBuilder {
             v4.push((c, RangeTable::build(m4.remove(&c).unwrap_or_default())));
             v6.push((c, RangeTable::build(m6.remove(&c).unwrap_or_default())));
         }
-        IpIntel {
-            info: self.info,
-            sources: self.sources,
-            v4,
-            v6,
-            tor: self.tor,
-        }
+        IpIntel { info: self.info, sources: self.sources, v4, v6, tor: self.tor }
     }
 }
 
@@ -324,11 +287,7 @@ impl IpIntel {
             class,
             range: info.range.clone(),
             label: info.label.clone(),
-            source: self
-                .sources
-                .get(usize::from(info.source))
-                .cloned()
-                .unwrap_or_default(),
+            source: self.sources.get(usize::from(info.source)).cloned().unwrap_or_default(),
         })
     }
 
@@ -356,11 +315,7 @@ impl IpIntel {
                 }
             }
         }
-        if let Some(m) = self
-            .tor
-            .get(&ip)
-            .and_then(|i| self.to_match(IpClass::Tor, *i))
-        {
+        if let Some(m) = self.tor.get(&ip).and_then(|i| self.to_match(IpClass::Tor, *i)) {
             facts.matches.push(m);
         }
         facts

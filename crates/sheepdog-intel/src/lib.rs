@@ -123,11 +123,7 @@ pub struct IntelError {
 
 impl IntelError {
     pub(crate) fn new(source_name: &str, line: usize, message: impl Into<String>) -> IntelError {
-        IntelError {
-            source_name: source_name.to_string(),
-            line,
-            message: message.into(),
-        }
+        IntelError { source_name: source_name.to_string(), line, message: message.into() }
     }
 }
 
@@ -140,6 +136,8 @@ pub struct SourceStats {
     pub version: String,
     pub origin: String,
     pub licence: String,
+    /// Lines skipped as not parseable (junk lines in upstream lists).
+    pub skipped: usize,
 }
 
 /// Collects sources, then builds an immutable `Intel`.
@@ -160,13 +158,9 @@ impl IntelBuilder {
     }
 
     /// Adds one source's text. `info` is its manifest entry (name, version, origin, licence).
-    pub fn add(
-        &mut self,
-        kind: SourceKind,
-        info: &ManifestSource,
-        text: &str,
-    ) -> Result<(), IntelError> {
+    pub fn add(&mut self, kind: SourceKind, info: &ManifestSource, text: &str) -> Result<(), IntelError> {
         let name = info.name.as_str();
+        let skipped_before = self.email.skipped;
         let entries = match kind {
             SourceKind::CnSegments => self.phone.add_segments(name, text)?,
             SourceKind::CnPrefixes => self.phone.add_prefixes(name, text)?,
@@ -176,18 +170,11 @@ impl IntelBuilder {
             SourceKind::IpCnCloud => self.ip.add_cidrs(IpClass::CnCloud, name, text)?,
             SourceKind::IpVpn => self.ip.add_cidrs(IpClass::Vpn, name, text)?,
             SourceKind::IpTor => self.ip.add_tor(name, text)?,
-            SourceKind::EmailDisposable => {
-                self.email.add_domains(EmailClass::Disposable, name, text)?
-            }
-            SourceKind::EmailDisposableBroad => {
-                self.email
-                    .add_domains(EmailClass::DisposableBroad, name, text)?
-            }
+            SourceKind::EmailDisposable => self.email.add_domains(EmailClass::Disposable, name, text)?,
+            SourceKind::EmailDisposableBroad => self.email.add_domains(EmailClass::DisposableBroad, name, text)?,
             SourceKind::EmailFakeFilter => self.email.add_fakefilter(name, text)?,
             SourceKind::EmailRelay => self.email.add_domains(EmailClass::Relay, name, text)?,
-            SourceKind::EmailFree => self
-                .email
-                .add_domains(EmailClass::FreeWebmail, name, text)?,
+            SourceKind::EmailFree => self.email.add_domains(EmailClass::FreeWebmail, name, text)?,
             SourceKind::EmailNotDisposable => self.email.add_not_disposable(name, text)?,
             SourceKind::UaPatterns => self.device.add_ua_patterns(name, text)?,
             SourceKind::DeviceModels => self.device.add_models(name, text)?,
@@ -203,6 +190,7 @@ impl IntelBuilder {
             version: info.version.clone(),
             origin: info.origin.clone(),
             licence: info.licence.clone(),
+            skipped: self.email.skipped - skipped_before,
         });
         Ok(())
     }
@@ -261,13 +249,7 @@ impl Intel {
     /// Everything known about a phone number. `region` is the default region for national
     /// numbers; `now_ms` is event time (for listing recency). `None` when the text is not a
     /// phone number at all.
-    pub fn phone(
-        &self,
-        raw: &str,
-        region: &str,
-        block_suffix_digits: usize,
-        now_ms: i64,
-    ) -> Option<PhoneFacts> {
+    pub fn phone(&self, raw: &str, region: &str, block_suffix_digits: usize, now_ms: i64) -> Option<PhoneFacts> {
         self.phone.lookup(raw, region, block_suffix_digits, now_ms)
     }
 
@@ -306,10 +288,7 @@ impl Intel {
 
     /// Approximate heap bytes of the tables.
     pub fn approx_bytes(&self) -> usize {
-        self.phone.approx_bytes()
-            + self.ip.approx_bytes()
-            + self.email.approx_bytes()
-            + self.lists.approx_bytes()
+        self.phone.approx_bytes() + self.ip.approx_bytes() + self.email.approx_bytes() + self.lists.approx_bytes()
     }
 }
 

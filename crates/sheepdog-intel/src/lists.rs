@@ -95,11 +95,7 @@ pub fn parse_list_line(line: &str, source: &str) -> Result<Option<ListEntry>, St
     };
     let kind = ListKind::parse(f[1].trim()).ok_or_else(|| {
         let known: Vec<&str> = ListKind::ALL.iter().map(|k| k.as_str()).collect();
-        format!(
-            "unknown kind {:?}; known: {}",
-            f[1].trim(),
-            known.join(", ")
-        )
+        format!("unknown kind {:?}; known: {}", f[1].trim(), known.join(", "))
     })?;
     let mut value = f[2].trim().to_string();
     if value.is_empty() {
@@ -116,9 +112,7 @@ pub fn parse_list_line(line: &str, source: &str) -> Result<Option<ListEntry>, St
     }
     let expires_ms = match f.get(3).map(|s| s.trim()) {
         None | Some("") | Some("-") => None,
-        Some(s) => Some(
-            parse_time(s).ok_or_else(|| format!("expiry {s:?} is not RFC 3339 or YYYY-MM-DD"))?,
-        ),
+        Some(s) => Some(parse_time(s).ok_or_else(|| format!("expiry {s:?} is not RFC 3339 or YYYY-MM-DD"))?),
     };
     Ok(Some(ListEntry {
         action,
@@ -146,9 +140,7 @@ impl ListBuilder {
     pub(crate) fn add(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
         let mut n = 0;
         for (i, line) in text.lines().enumerate() {
-            if let Some(e) =
-                parse_list_line(line, name).map_err(|m| IntelError::new(name, i + 1, m))?
-            {
+            if let Some(e) = parse_list_line(line, name).map_err(|m| IntelError::new(name, i + 1, m))? {
                 self.entries.push(e);
                 n += 1;
             }
@@ -168,11 +160,7 @@ impl ListBuilder {
                 exact.entry((e.kind, e.value.clone())).or_default().push(i);
             }
         }
-        Lists {
-            entries: self.entries,
-            exact,
-            cidrs,
-        }
+        Lists { entries: self.entries, exact, cidrs }
     }
 }
 
@@ -183,12 +171,7 @@ pub(crate) struct Lists {
 }
 
 impl Lists {
-    pub(crate) fn lookup(
-        &self,
-        keys: &[(ListKind, &str)],
-        ip: Option<IpAddr>,
-        now_ms: i64,
-    ) -> Option<ListMatch> {
+    pub(crate) fn lookup(&self, keys: &[(ListKind, &str)], ip: Option<IpAddr>, now_ms: i64) -> Option<ListMatch> {
         if self.entries.is_empty() {
             return None;
         }
@@ -196,8 +179,7 @@ impl Lists {
         let mut best: Option<usize> = None;
         let mut consider = |i: usize| {
             if best.is_none_or(|b| {
-                self.entries[b].action == ListAction::Allow
-                    && self.entries[i].action == ListAction::Deny
+                self.entries[b].action == ListAction::Allow && self.entries[i].action == ListAction::Deny
             }) {
                 best = Some(i);
             }
@@ -230,9 +212,7 @@ impl Lists {
                 }
             }
         }
-        best.map(|i| ListMatch {
-            entry: self.entries[i].clone(),
-        })
+        best.map(|i| ListMatch { entry: self.entries[i].clone() })
     }
 
     pub(crate) fn approx_bytes(&self) -> usize {

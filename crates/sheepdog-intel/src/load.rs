@@ -9,15 +9,11 @@ pub fn load(
     manifest_text: &str,
     read: &mut dyn FnMut(&str) -> Result<String, String>,
 ) -> Result<crate::Intel, IntelError> {
-    let manifest =
-        Manifest::parse(manifest_text).map_err(|m| IntelError::new("manifest.toml", 0, m))?;
+    let manifest = Manifest::parse(manifest_text).map_err(|m| IntelError::new("manifest.toml", 0, m))?;
     let mut b = IntelBuilder::new();
     for s in &manifest.sources {
-        let kind = s
-            .source_kind()
-            .ok_or_else(|| IntelError::new(&s.name, 0, format!("unknown kind {:?}", s.kind)))?;
-        let text = read(&s.file)
-            .map_err(|m| IntelError::new(&s.name, 0, format!("reading {}: {m}", s.file)))?;
+        let kind = s.source_kind().ok_or_else(|| IntelError::new(&s.name, 0, format!("unknown kind {:?}", s.kind)))?;
+        let text = read(&s.file).map_err(|m| IntelError::new(&s.name, 0, format!("reading {}: {m}", s.file)))?;
         b.add(kind, s, &text)?;
     }
     Ok(b.build())

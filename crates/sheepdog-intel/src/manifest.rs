@@ -41,24 +41,15 @@ impl Manifest {
     pub fn parse(text: &str) -> Result<Manifest, String> {
         let m: Manifest = toml::from_str(text).map_err(|e| e.message().to_string())?;
         if m.version != 1 {
-            return Err(format!(
-                "version: unsupported manifest version {}; this build reads 1",
-                m.version
-            ));
+            return Err(format!("version: unsupported manifest version {}; this build reads 1", m.version));
         }
         for (i, s) in m.sources.iter().enumerate() {
             if s.source_kind().is_none() {
                 let known: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
-                return Err(format!(
-                    "sources[{i}].kind: unknown kind {:?}; known: {}",
-                    s.kind,
-                    known.join(", ")
-                ));
+                return Err(format!("sources[{i}].kind: unknown kind {:?}; known: {}", s.kind, known.join(", ")));
             }
             if s.file.contains("..") || s.file.starts_with('/') {
-                return Err(format!(
-                    "sources[{i}].file: must be a relative path inside the intel directory"
-                ));
+                return Err(format!("sources[{i}].file: must be a relative path inside the intel directory"));
             }
         }
         Ok(m)

@@ -115,7 +115,7 @@ pub struct CnFacts {
     pub segment_prefix: String,
     /// Original operator (number portability makes it the original one only).
     pub operator: Option<String>,
-    /// The 7-digit table marks the prefix as a virtual operator's.
+    /// The segment is a virtual operator's, or the 7-digit table marks the prefix as one.
     pub mvno: bool,
     pub province: Option<String>,
     pub city: Option<String>,
@@ -169,24 +169,14 @@ impl PhoneBuilder {
             }
             let f = csv_fields(line);
             if f.len() < 3 {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    "expected prefix,category,operator,…",
-                ));
+                return Err(IntelError::new(name, i + 1, "expected prefix,category,operator,…"));
             }
             if f[0].is_empty() || !f[0].bytes().all(|b| b.is_ascii_digit()) {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    format!("prefix {:?} is not digits", f[0]),
-                ));
+                return Err(IntelError::new(name, i + 1, format!("prefix {:?} is not digits", f[0])));
             }
-            let class = SegmentClass::parse(f[1]).ok_or_else(|| {
-                IntelError::new(name, i + 1, format!("unknown category {:?}", f[1]))
-            })?;
-            self.segments
-                .push((f[0].to_string(), class, f[2].to_string()));
+            let class = SegmentClass::parse(f[1])
+                .ok_or_else(|| IntelError::new(name, i + 1, format!("unknown category {:?}", f[1])))?;
+            self.segments.push((f[0].to_string(), class, f[2].to_string()));
             n += 1;
         }
         Ok(n)
@@ -200,22 +190,10 @@ impl PhoneBuilder {
             }
             let f = csv_fields(line);
             let parsed = (f.len() == 3)
-                .then(|| {
-                    Some((
-                        f[0].parse::<u32>().ok()?,
-                        f[1].parse::<u16>().ok()?,
-                        f[2].parse::<u8>().ok()?,
-                    ))
-                })
+                .then(|| Some((f[0].parse::<u32>().ok()?, f[1].parse::<u16>().ok()?, f[2].parse::<u8>().ok()?)))
                 .flatten();
-            let Some((p, loc, card)) =
-                parsed.filter(|(p, _, _)| (1_000_000..10_000_000).contains(p))
-            else {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    "expected prefix7,location_id,card_type",
-                ));
+            let Some((p, loc, card)) = parsed.filter(|(p, _, _)| (1_000_000..10_000_000).contains(p)) else {
+                return Err(IntelError::new(name, i + 1, "expected prefix7,location_id,card_type"));
             };
             self.prefixes.push((p, loc, card));
             n += 1;
@@ -230,19 +208,10 @@ impl PhoneBuilder {
                 continue;
             }
             let f = csv_fields(line);
-            let Some(id) = f
-                .first()
-                .and_then(|s| s.parse::<u16>().ok())
-                .filter(|_| f.len() >= 3)
-            else {
-                return Err(IntelError::new(
-                    name,
-                    i + 1,
-                    "expected location_id,province,city,…",
-                ));
+            let Some(id) = f.first().and_then(|s| s.parse::<u16>().ok()).filter(|_| f.len() >= 3) else {
+                return Err(IntelError::new(name, i + 1, "expected location_id,province,city,…"));
             };
-            self.locations
-                .insert(id, (f[1].to_string(), f[2].to_string()));
+            self.locations.insert(id, (f[1].to_string(), f[2].to_string()));
             n += 1;
         }
         Ok(n)
@@ -255,13 +224,7 @@ impl PhoneBuilder {
                 continue;
             }
             let f = csv_fields(line);
-            let bad = || {
-                IntelError::new(
-                    name,
-                    i + 1,
-                    "expected number,region,lpn_type,first_seen,last_seen",
-                )
-            };
+            let bad = || IntelError::new(name, i + 1, "expected number,region,lpn_type,first_seen,last_seen");
             if f.len() < 5 {
                 return Err(bad());
             }
@@ -280,8 +243,7 @@ impl PhoneBuilder {
         self.prefixes.sort_unstable();
         self.prefixes.dedup_by_key(|p| p.0);
         // Longest prefix first, so the first match is the most specific.
-        self.segments
-            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        self.segments.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         PhoneIntel {
             segments: self.segments,
             prefixes: self.prefixes,
@@ -329,10 +291,7 @@ impl PhoneIntel {
 
     /// Mainland facts of a national significant number.
     fn cn(&self, national: &str) -> Option<CnFacts> {
-        let (prefix, class, operator) = self
-            .segments
-            .iter()
-            .find(|(p, _, _)| national.starts_with(p.as_str()))?;
+        let (prefix, class, operator) = self.segments.iter().find(|(p, _, _)| national.starts_with(p.as_str()))?;
         let mut facts = CnFacts {
             segment: *class,
             segment_prefix: prefix.clone(),
@@ -350,9 +309,8 @@ impl PhoneIntel {
                     if facts.operator.is_none() {
                         facts.operator = Some(op.to_string());
                     }
-                    if mvno && facts.segment == SegmentClass::Carrier {
-                        facts.segment = SegmentClass::Mvno;
-                    }
+                    // The segment rules decide the class: the 7-digit table mistypes some blocks
+                    // (1349 satellite as a Mobile MVNO, 1700-1702 as Telecom); its flag is kept.
                     if let Some((prov, city)) = self.locations.get(&loc) {
                         facts.province = Some(prov.clone());
                         facts.city = Some(city.clone());
@@ -374,20 +332,13 @@ impl PhoneIntel {
     }
 
     pub(crate) fn receive_sms(&self, e164: &str) -> Option<ReceiveSmsListing> {
-        self.receive_sms_at(e164.trim_start_matches('+'), 0)
-            .map(|mut l| {
-                l.days_since_last_seen = 0;
-                l
-            })
+        self.receive_sms_at(e164.trim_start_matches('+'), 0).map(|mut l| {
+            l.days_since_last_seen = 0;
+            l
+        })
     }
 
-    pub(crate) fn lookup(
-        &self,
-        raw: &str,
-        region: &str,
-        block_suffix: usize,
-        now_ms: i64,
-    ) -> Option<PhoneFacts> {
+    pub(crate) fn lookup(&self, raw: &str, region: &str, block_suffix: usize, now_ms: i64) -> Option<PhoneFacts> {
         let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
         if digits.is_empty() {
             return None;

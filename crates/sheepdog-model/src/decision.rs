@@ -17,12 +17,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 4] = [
-        Outcome::Allow,
-        Outcome::Challenge,
-        Outcome::Review,
-        Outcome::Deny,
-    ];
+    pub const ALL: [Outcome; 4] = [Outcome::Allow, Outcome::Challenge, Outcome::Review, Outcome::Deny];
 
     pub fn as_str(self) -> &'static str {
         match self {

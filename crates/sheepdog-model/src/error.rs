@@ -69,16 +69,8 @@ pub struct EventError {
 }
 
 impl EventError {
-    pub fn new(
-        code: ErrorCode,
-        field: impl Into<Option<String>>,
-        message: impl Into<String>,
-    ) -> Self {
-        EventError {
-            code,
-            message: message.into(),
-            field: field.into(),
-        }
+    pub fn new(code: ErrorCode, field: impl Into<Option<String>>, message: impl Into<String>) -> Self {
+        EventError { code, message: message.into(), field: field.into() }
     }
 
     pub fn at(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
@@ -97,14 +89,7 @@ impl Serialize for EventError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry(
-            "error",
-            &Body {
-                code: self.code,
-                message: &self.message,
-                field: &self.field,
-            },
-        )?;
+        m.serialize_entry("error", &Body { code: self.code, message: &self.message, field: &self.field })?;
         m.end()
     }
 }

@@ -401,20 +401,12 @@ fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 /// Parses one event from JSON bytes.
 pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
     if simdutf8::basic::from_utf8(bytes).is_err() {
-        return Err(EventError::new(
-            ErrorCode::InvalidJson,
-            None,
-            "the event is not valid UTF-8",
-        ));
+        return Err(EventError::new(ErrorCode::InvalidJson, None, "the event is not valid UTF-8"));
     }
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err();
         return Err(if syntax {
-            EventError::new(
-                ErrorCode::InvalidJson,
-                None,
-                "malformed JSON: expected an event object",
-            )
+            EventError::new(ErrorCode::InvalidJson, None, "malformed JSON: expected an event object")
         } else {
             EventError::new(ErrorCode::WrongType, None, "an event must be a JSON object")
         });
@@ -425,20 +417,14 @@ pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
         Ok(raw) => raw,
         Err(_) => {
             let mut de = serde_json::Deserializer::from_slice(bytes);
-            return Err(
-                match serde_path_to_error::deserialize::<_, RawEvent>(&mut de) {
-                    Err(e) => serde_error(e),
-                    Ok(_) => EventError::new(ErrorCode::InvalidJson, None, "malformed JSON"),
-                },
-            );
+            return Err(match serde_path_to_error::deserialize::<_, RawEvent>(&mut de) {
+                Err(e) => serde_error(e),
+                Ok(_) => EventError::new(ErrorCode::InvalidJson, None, "malformed JSON"),
+            });
         }
     };
     if let Err(e) = de.end() {
-        return Err(EventError::new(
-            ErrorCode::InvalidJson,
-            None,
-            format!("trailing characters after the event: {e}"),
-        ));
+        return Err(EventError::new(ErrorCode::InvalidJson, None, format!("trailing characters after the event: {e}")));
     }
     validate(raw)
 }
@@ -453,30 +439,17 @@ fn serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> EventError {
     let inner = e.into_inner();
     use serde_json::error::Category;
     match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => EventError::new(
-            ErrorCode::InvalidJson,
-            None,
-            format!("malformed JSON: {inner}"),
-        ),
+        Category::Syntax | Category::Eof | Category::Io => {
+            EventError::new(ErrorCode::InvalidJson, None, format!("malformed JSON: {inner}"))
+        }
         Category::Data => {
             // serde's message carries the position; keep the part a caller can act on.
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             let parent = path.trim_start_matches('.');
-            if let Some(name) = msg
-                .strip_prefix("duplicate field `")
-                .and_then(|m| m.strip_suffix('`'))
-            {
-                let field = if parent.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{parent}.{name}")
-                };
-                return EventError::new(
-                    ErrorCode::InvalidValue,
-                    Some(field.clone()),
-                    format!("{field} appears twice"),
-                );
+            if let Some(name) = msg.strip_prefix("duplicate field `").and_then(|m| m.strip_suffix('`')) {
+                let field = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
+                return EventError::new(ErrorCode::InvalidValue, Some(field.clone()), format!("{field} appears twice"));
             }
             if parent.is_empty() {
                 return EventError::new(ErrorCode::WrongType, None, msg);
@@ -501,11 +474,7 @@ fn check_len(field: &str, value: &Option<Str<'_>>, max: usize) -> Result<(), Eve
 
 fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
     let Some(type_name) = raw.event_type else {
-        return Err(EventError::at(
-            ErrorCode::MissingField,
-            "type",
-            "type is required",
-        ));
+        return Err(EventError::at(ErrorCode::MissingField, "type", "type is required"));
     };
     let Some(event_type) = EventType::parse(&type_name) else {
         let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
@@ -513,10 +482,7 @@ fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
         return Err(EventError::at(
             ErrorCode::UnknownType,
             "type",
-            format!(
-                "unknown event type {shown:?}; known types: {}",
-                known.join(", ")
-            ),
+            format!("unknown event type {shown:?}; known types: {}", known.join(", ")),
         ));
     };
     if let Some(id) = &raw.id {
@@ -529,11 +495,7 @@ fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
             ));
         }
         if id.is_empty() {
-            return Err(EventError::at(
-                ErrorCode::InvalidValue,
-                "id",
-                "id must not be empty",
-            ));
+            return Err(EventError::at(ErrorCode::InvalidValue, "id", "id must not be empty"));
         }
     }
     let timestamp = raw.timestamp.map(parse_timestamp).transpose()?;
@@ -576,11 +538,7 @@ fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
                     "region must be an ISO 3166 alpha-2 code such as CN",
                 ));
             }
-            Some(if r.bytes().all(|b| b.is_ascii_uppercase()) {
-                r
-            } else {
-                Str::Owned(r.to_ascii_uppercase())
-            })
+            Some(if r.bytes().all(|b| b.is_ascii_uppercase()) { r } else { Str::Owned(r.to_ascii_uppercase()) })
         }
         None => None,
     };
@@ -588,22 +546,16 @@ fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
         check_phone_syntax(phone)?;
     }
     let ip = match &raw.ip {
-        Some(s) => Some(s.trim().parse::<IpAddr>().map_err(|_| {
-            EventError::at(
-                ErrorCode::InvalidIp,
-                "ip",
-                "ip must be an IPv4 or IPv6 address",
-            )
-        })?),
+        Some(s) => Some(
+            s.trim()
+                .parse::<IpAddr>()
+                .map_err(|_| EventError::at(ErrorCode::InvalidIp, "ip", "ip must be an IPv4 or IPv6 address"))?,
+        ),
         None => None,
     };
     if let Some(email) = &raw.email {
         if !email.contains('@') {
-            return Err(EventError::at(
-                ErrorCode::InvalidValue,
-                "email",
-                "email must contain @",
-            ));
+            return Err(EventError::at(ErrorCode::InvalidValue, "email", "email must contain @"));
         }
     }
     let session = raw.session.map(validate_session).transpose()?;
@@ -614,11 +566,7 @@ fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
                 return Err(EventError::at(
                     ErrorCode::TooLong,
                     "changed",
-                    format!(
-                        "changed has {} entries; the limit is {}",
-                        list.len(),
-                        LIMITS.changed_entries
-                    ),
+                    format!("changed has {} entries; the limit is {}", list.len(), LIMITS.changed_entries),
                 ));
             }
             let mut out = Vec::with_capacity(list.len());
@@ -629,10 +577,7 @@ fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
                     return Err(EventError::new(
                         ErrorCode::InvalidValue,
                         Some(format!("changed[{i}]")),
-                        format!(
-                            "unknown changed attribute {shown:?}; known: {}",
-                            known.join(", ")
-                        ),
+                        format!("unknown changed attribute {shown:?}; known: {}", known.join(", ")),
                     ));
                 };
                 if !out.contains(&c) {
@@ -662,9 +607,8 @@ fn validate(raw: RawEvent<'_>) -> Result<Event<'_>, EventError> {
                 ))
             }
         };
-        let has_subject = raw.account_id.is_some()
-            || raw.phone.is_some()
-            || raw.device.as_ref().is_some_and(|d| d.id.is_some());
+        let has_subject =
+            raw.account_id.is_some() || raw.phone.is_some() || raw.device.as_ref().is_some_and(|d| d.id.is_some());
         if !has_subject {
             return Err(EventError::at(
                 ErrorCode::MissingField,
@@ -707,18 +651,12 @@ fn parse_timestamp(raw: RawTimestamp) -> Result<Timestamp, EventError> {
             }
             Ok(Timestamp(ms as i64))
         }
-        RawTimestamp::Float => Err(bad(
-            "timestamp must be an integer number of epoch milliseconds".into(),
-        )),
+        RawTimestamp::Float => Err(bad("timestamp must be an integer number of epoch milliseconds".into())),
         RawTimestamp::Text(s) => {
             let parsed =
-                time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| {
-                        bad(
-                    "timestamp must be RFC 3339, e.g. 2026-11-25T10:00:00Z, or epoch milliseconds"
-                        .into(),
-                )
-                    })?;
+                time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339).map_err(|_| {
+                    bad("timestamp must be RFC 3339, e.g. 2026-11-25T10:00:00Z, or epoch milliseconds".into())
+                })?;
             let ms = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
             if ms < 0 || ms > MAX_EPOCH_MS as i128 {
                 return Err(bad("timestamp is before 1970 or after 9999".into()));
@@ -737,11 +675,7 @@ fn check_phone_syntax(phone: &str) -> Result<(), EventError> {
             '0'..='9' => digits += 1,
             '+' if i == 0 => {}
             ' ' | '-' | '(' | ')' | '.' => {}
-            _ => {
-                return Err(bad(
-                    "phone may hold only digits, a leading +, spaces, dashes, dots and parentheses",
-                ))
-            }
+            _ => return Err(bad("phone may hold only digits, a leading +, spaces, dashes, dots and parentheses")),
         }
     }
     if !(3..=20).contains(&digits) {
@@ -754,9 +688,7 @@ fn validate_session(raw: RawSession) -> Result<Session, EventError> {
     fn ms(field: &str, v: Option<f64>) -> Result<Option<u32>, EventError> {
         match v {
             None => Ok(None),
-            Some(x) if x.is_finite() && (0.0..=86_400_000.0).contains(&x) => {
-                Ok(Some(x.round() as u32))
-            }
+            Some(x) if x.is_finite() && (0.0..=86_400_000.0).contains(&x) => Ok(Some(x.round() as u32)),
             Some(_) => Err(EventError::at(
                 ErrorCode::InvalidValue,
                 field,

@@ -32,12 +32,7 @@ impl ReasonDef {
     }
 
     /// A reason instance with a weight, a value for `{value}` and a detail for `{detail}`.
-    pub fn reason_full(
-        &'static self,
-        weight: i32,
-        value: Option<f64>,
-        detail: Option<&str>,
-    ) -> Reason {
+    pub fn reason_full(&'static self, weight: i32, value: Option<f64>, detail: Option<&str>) -> Reason {
         let mut message = self.sentence.to_string();
         if let Some(v) = value {
             if message.contains("{value}") {
@@ -47,11 +42,7 @@ impl ReasonDef {
         if message.contains("{detail}") {
             message = message.replace("{detail}", detail.unwrap_or("unknown"));
         }
-        Reason {
-            code: Cow::Borrowed(self.code),
-            message,
-            weight,
-        }
+        Reason { code: Cow::Borrowed(self.code), message, weight }
     }
 }
 
@@ -180,28 +171,19 @@ mod tests {
             let parts: Vec<&str> = def.code.split('.').collect();
             assert!(parts.len() >= 2, "{} is not dotted", def.code);
             assert!(
-                parts.iter().all(
-                    |p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-                ),
+                parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')),
                 "{} must be lowercase dotted words",
                 def.code
             );
             assert!(def.weight >= 0 && def.weight <= 100, "{} weight", def.code);
-            assert!(
-                !def.sentence.ends_with('.'),
-                "{} sentence ends with a period",
-                def.code
-            );
+            assert!(!def.sentence.ends_with('.'), "{} sentence ends with a period", def.code);
         }
     }
 
     #[test]
     fn value_is_interpolated() {
         let r = DEVICE_MANY_PHONES.reason(Some(7.0));
-        assert_eq!(
-            r.message,
-            "7 distinct phone numbers used this device in the last 24 hours"
-        );
+        assert_eq!(r.message, "7 distinct phone numbers used this device in the last 24 hours");
         assert_eq!(r.weight, 30);
         assert_eq!(lookup("device.many_phones"), Some(DEVICE_MANY_PHONES));
     }

@@ -41,11 +41,7 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds {
-            challenge: 30,
-            review: 60,
-            deny: 80,
-        }
+        Thresholds { challenge: 30, review: 60, deny: 80 }
     }
 }
 
@@ -77,13 +73,7 @@ pub fn builtin_features() -> Vec<FeatureDef> {
             "device_ids_per_fingerprint_24h",
             FeatureKind::Distinct(KeyKind::DeviceId),
             KeyKind::DeviceFingerprint,
-            &[
-                SmsCodeRequest,
-                Registration,
-                Login,
-                ProfileUpdate,
-                PromoClaim,
-            ],
+            &[SmsCodeRequest, Registration, Login, ProfileUpdate, PromoClaim],
             24 * HOUR,
             24,
         ),
@@ -111,22 +101,8 @@ pub fn builtin_features() -> Vec<FeatureDef> {
             HOUR,
             12,
         ),
-        f(
-            "sms_requests_per_phone_10m",
-            FeatureKind::Count,
-            KeyKind::Phone,
-            &[SmsCodeRequest],
-            10 * MINUTE,
-            10,
-        ),
-        f(
-            "registrations_per_ip_1h",
-            FeatureKind::Count,
-            KeyKind::Ip,
-            &[Registration],
-            HOUR,
-            12,
-        ),
+        f("sms_requests_per_phone_10m", FeatureKind::Count, KeyKind::Phone, &[SmsCodeRequest], 10 * MINUTE, 10),
+        f("registrations_per_ip_1h", FeatureKind::Count, KeyKind::Ip, &[Registration], HOUR, 12),
     ]
 }
 
@@ -162,18 +138,8 @@ const RULES: &[RuleDef] = &[
         min: 50.0,
         reason: reason::IP_MANY_ACCOUNTS,
     },
-    RuleDef {
-        id: "phone_block_burst",
-        feature: "phones_per_block_1h",
-        min: 8.0,
-        reason: reason::PHONE_BLOCK_BURST,
-    },
-    RuleDef {
-        id: "phone_sms_burst",
-        feature: "sms_requests_per_phone_10m",
-        min: 5.0,
-        reason: reason::PHONE_SMS_BURST,
-    },
+    RuleDef { id: "phone_block_burst", feature: "phones_per_block_1h", min: 8.0, reason: reason::PHONE_BLOCK_BURST },
+    RuleDef { id: "phone_sms_burst", feature: "sms_requests_per_phone_10m", min: 5.0, reason: reason::PHONE_SMS_BURST },
 ];
 
 struct Rule {
@@ -223,13 +189,7 @@ struct Settings {
 
 impl Default for BuiltinPolicy {
     fn default() -> Self {
-        Self::build(
-            "builtin",
-            &[],
-            Thresholds::default(),
-            BTreeMap::new(),
-            &BTreeMap::new(),
-        )
+        Self::build("builtin", &[], Thresholds::default(), BTreeMap::new(), &BTreeMap::new())
     }
 }
 
@@ -241,55 +201,33 @@ impl BuiltinPolicy {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let msg = inner.message().to_string();
-            PolicyFileError {
-                message: if path == "." {
-                    msg
-                } else {
-                    format!("{path}: {msg}")
-                },
-            }
+            PolicyFileError { message: if path == "." { msg } else { format!("{path}: {msg}") } }
         })?;
         if settings.version != 1 {
             return Err(PolicyFileError {
-                message: format!(
-                    "version: unsupported policy file version {}; this build reads 1",
-                    settings.version
-                ),
+                message: format!("version: unsupported policy file version {}; this build reads 1", settings.version),
             });
         }
         let t = settings.thresholds.unwrap_or_default();
         if !(t.challenge <= t.review && t.review <= t.deny) {
-            return Err(PolicyFileError {
-                message: "thresholds: need challenge <= review <= deny".into(),
-            });
+            return Err(PolicyFileError { message: "thresholds: need challenge <= review <= deny".into() });
         }
         for code in settings.weights.keys() {
             if reason::lookup(code).is_none() {
-                return Err(PolicyFileError {
-                    message: format!("weights.{code}: unknown reason code"),
-                });
+                return Err(PolicyFileError { message: format!("weights.{code}: unknown reason code") });
             }
         }
         for id in settings.rules.keys() {
             if !RULES.iter().any(|r| r.id == id) {
                 let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
                 return Err(PolicyFileError {
-                    message: format!(
-                        "rules.{id}: unknown rule; built-in rules: {}",
-                        known.join(", ")
-                    ),
+                    message: format!("rules.{id}: unknown rule; built-in rules: {}", known.join(", ")),
                 });
             }
         }
         let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
         let label = settings.label.unwrap_or_else(|| "custom".to_string());
-        let mut p = Self::build(
-            &label,
-            text.as_bytes(),
-            t,
-            settings.weights,
-            &settings.rules,
-        );
+        let mut p = Self::build(&label, text.as_bytes(), t, settings.weights, &settings.rules);
         p.version = format!("{label}-{:08x}", hash as u32).into();
         Ok(p)
     }
@@ -308,27 +246,12 @@ impl BuiltinPolicy {
             .filter_map(|r| {
                 let feature = features.iter().position(|f| f.name == r.feature)?;
                 let min = overrides.get(r.id).and_then(|o| o.min).unwrap_or(r.min);
-                let weight = weights
-                    .get(r.reason.code)
-                    .copied()
-                    .unwrap_or(r.reason.weight);
-                Some(Rule {
-                    id: r.id,
-                    feature,
-                    min,
-                    reason: r.reason,
-                    weight,
-                })
+                let weight = weights.get(r.reason.code).copied().unwrap_or(r.reason.weight);
+                Some(Rule { id: r.id, feature, min, reason: r.reason, weight })
             })
             .collect();
         let hash = xxhash_rust::xxh3::xxh3_64(content);
-        BuiltinPolicy {
-            version: format!("{label}-{:08x}", hash as u32).into(),
-            features,
-            rules,
-            thresholds,
-            weights,
-        }
+        BuiltinPolicy { version: format!("{label}-{:08x}", hash as u32).into(), features, rules, thresholds, weights }
     }
 
     pub fn thresholds(&self) -> Thresholds {
@@ -351,34 +274,24 @@ impl Policy for BuiltinPolicy {
         }
         let mut best_challenge: Option<(i32, Challenge)> = None;
         let mut total: i64 = 0;
-        let mut consider = |def: &'static ReasonDef,
-                            weight: i32,
-                            value: Option<f64>,
-                            detail: Option<&str>,
-                            out: &mut Verdict| {
-            if weight <= 0 {
-                return;
-            }
-            total += i64::from(weight);
-            if let Some(c) = def.challenge {
-                if best_challenge.is_none_or(|(w, _)| weight > w) {
-                    best_challenge = Some((weight, c));
+        let mut consider =
+            |def: &'static ReasonDef, weight: i32, value: Option<f64>, detail: Option<&str>, out: &mut Verdict| {
+                if weight <= 0 {
+                    return;
                 }
-            }
-            out.reasons.push(def.reason_full(weight, value, detail));
-        };
+                total += i64::from(weight);
+                if let Some(c) = def.challenge {
+                    if best_challenge.is_none_or(|(w, _)| weight > w) {
+                        best_challenge = Some((weight, c));
+                    }
+                }
+                out.reasons.push(def.reason_full(weight, value, detail));
+            };
         // Operator lists: deny beats everything, allow beats intelligence.
-        let deny = input
-            .signals
-            .iter()
-            .find(|s| s.def.code == reason::LIST_DENY.code);
-        let allow = input
-            .signals
-            .iter()
-            .find(|s| s.def.code == reason::LIST_ALLOW.code);
+        let deny = input.signals.iter().find(|s| s.def.code == reason::LIST_DENY.code);
+        let allow = input.signals.iter().find(|s| s.def.code == reason::LIST_ALLOW.code);
         if let Some(d) = deny {
-            out.reasons
-                .push(d.def.reason_full(100, None, d.detail.as_deref()));
+            out.reasons.push(d.def.reason_full(100, None, d.detail.as_deref()));
             out.rules.push(Cow::Borrowed("list_deny"));
             out.score = 100;
             out.outcome = Outcome::Deny;
@@ -404,13 +317,11 @@ impl Policy for BuiltinPolicy {
             }
         }
         if let Some(a) = allow {
-            out.reasons
-                .push(a.def.reason_full(0, None, a.detail.as_deref()));
+            out.reasons.push(a.def.reason_full(0, None, a.detail.as_deref()));
             out.rules.push(Cow::Borrowed("list_allow"));
         }
         // Strongest first; ties keep a stable order by code.
-        out.reasons
-            .sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.code.cmp(&b.code)));
+        out.reasons.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.code.cmp(&b.code)));
         out.score = total.clamp(0, 100) as u32;
         let t = self.thresholds;
         out.outcome = if out.score >= t.deny {
@@ -434,15 +345,11 @@ mod tests {
 
     #[test]
     fn settings_reject_unknown_keys_by_name() {
-        let e = BuiltinPolicy::from_toml(
-            "version = 1\n[thresholds]\nchallenge = 1\nreview = 2\ndeny = 3\nfoo = 4\n",
-        )
-        .err()
-        .unwrap();
-        assert!(e.message.contains("foo"), "{}", e.message);
-        let e = BuiltinPolicy::from_toml("version = 1\n[weights]\n\"no.such\" = 3\n")
+        let e = BuiltinPolicy::from_toml("version = 1\n[thresholds]\nchallenge = 1\nreview = 2\ndeny = 3\nfoo = 4\n")
             .err()
             .unwrap();
+        assert!(e.message.contains("foo"), "{}", e.message);
+        let e = BuiltinPolicy::from_toml("version = 1\n[weights]\n\"no.such\" = 3\n").err().unwrap();
         assert!(e.message.contains("no.such"), "{}", e.message);
         let e = BuiltinPolicy::from_toml("version = 2\n").err().unwrap();
         assert!(e.message.contains("version"), "{}", e.message);
@@ -451,7 +358,10 @@ mod tests {
     #[test]
     fn version_carries_label_and_hash() {
         let a = BuiltinPolicy::from_toml("version = 1\nlabel = \"night\"\n").unwrap();
-        let b = BuiltinPolicy::from_toml("version = 1\nlabel = \"night\"\n[thresholds]\nchallenge = 20\nreview = 60\ndeny = 80\n").unwrap();
+        let b = BuiltinPolicy::from_toml(
+            "version = 1\nlabel = \"night\"\n[thresholds]\nchallenge = 20\nreview = 60\ndeny = 80\n",
+        )
+        .unwrap();
         assert!(a.version().starts_with("night-"));
         assert_ne!(a.version(), b.version());
         assert_eq!(b.thresholds().challenge, 20);

@@ -34,24 +34,12 @@ pub struct Signal {
 impl Signal {
     /// A signal from the event's own fields.
     pub fn event(def: &'static ReasonDef) -> Signal {
-        Signal {
-            def,
-            value: None,
-            detail: None,
-            weight: None,
-            from_intel: false,
-        }
+        Signal { def, value: None, detail: None, weight: None, from_intel: false }
     }
 
     /// A signal from intelligence, with its detail.
     pub fn intel(def: &'static ReasonDef, detail: String) -> Signal {
-        Signal {
-            def,
-            value: None,
-            detail: Some(detail),
-            weight: None,
-            from_intel: true,
-        }
+        Signal { def, value: None, detail: Some(detail), weight: None, from_intel: true }
     }
 }
 

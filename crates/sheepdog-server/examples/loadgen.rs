@@ -21,20 +21,12 @@ async fn main() {
         std::process::exit(2);
     }
     let addr = args[1].clone();
-    assert!(
-        addr.starts_with("127.") || addr.starts_with("localhost") || addr.starts_with("[::1]"),
-        "loopback only"
-    );
+    assert!(addr.starts_with("127.") || addr.starts_with("localhost") || addr.starts_with("[::1]"), "loopback only");
     let rate: f64 = args[2].parse().expect("RATE");
     let seconds: f64 = args[3].parse().expect("SECONDS");
     let conns: usize = args[4].parse().expect("CONNECTIONS");
     let text = std::fs::read_to_string(&args[5]).expect("FILE");
-    let bodies: Arc<Vec<String>> = Arc::new(
-        text.lines()
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect(),
-    );
+    let bodies: Arc<Vec<String>> = Arc::new(text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect());
     let total = (rate * seconds) as usize;
     let per_conn_interval = Duration::from_secs_f64(conns as f64 / rate);
     let start = Instant::now() + Duration::from_millis(100);
@@ -98,11 +90,7 @@ async fn main() {
         errors += e;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    println!(
-        "sent={} achieved={:.0}/s non200={errors}",
-        all.len(),
-        all.len() as f64 / elapsed
-    );
+    println!("sent={} achieved={:.0}/s non200={errors}", all.len(), all.len() as f64 / elapsed);
     for (name, mut v) in [("from schedule", all), ("from send", service)] {
         v.sort();
         let p = |q: f64| v[((v.len() as f64 - 1.0) * q) as usize].as_micros();

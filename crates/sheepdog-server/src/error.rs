@@ -13,10 +13,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            body: EventError::new(code, None, message),
-        }
+        ApiError { status, body: EventError::new(code, None, message) }
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -26,10 +23,7 @@ impl ApiError {
 
 impl From<EventError> for ApiError {
     fn from(body: EventError) -> Self {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            body,
-        }
+        ApiError { status: StatusCode::BAD_REQUEST, body }
     }
 }
 

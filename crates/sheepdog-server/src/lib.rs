@@ -32,18 +32,28 @@ pub const BODY_LIMIT: usize = 1 << 20;
 /// Most events in one batch.
 pub const BATCH_LIMIT: usize = 10_000;
 
+/// Reloads intelligence from its source and swaps it into the engine; returns the new intel
+/// version, or why the load failed (the previous intelligence keeps serving).
+pub type IntelReloader = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
+
 /// Server options.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ServerOptions {
     /// Accepted API keys; empty: no authentication.
     pub api_keys: Vec<String>,
+    /// Keys for admin routes (`/v1/intel:reload`); empty: the API keys.
+    pub admin_keys: Vec<String>,
     /// Snapshot at least this often while new events arrive (durable engines only).
     pub snapshot_interval: Option<Duration>,
+    /// How to reload intelligence (SIGHUP, `POST /v1/intel:reload`); none: reload is refused.
+    pub intel_reloader: Option<IntelReloader>,
 }
 
 struct Inner {
     engine: Arc<Engine>,
     api_keys: Vec<Vec<u8>>,
+    admin_keys: Vec<Vec<u8>>,
+    reloader: Option<IntelReloader>,
     metrics: Metrics,
 }
 
@@ -55,11 +65,9 @@ impl AppState {
     pub fn new(engine: Arc<Engine>, options: &ServerOptions) -> AppState {
         AppState(Arc::new(Inner {
             engine,
-            api_keys: options
-                .api_keys
-                .iter()
-                .map(|k| k.as_bytes().to_vec())
-                .collect(),
+            api_keys: options.api_keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            admin_keys: options.admin_keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            reloader: options.intel_reloader.clone(),
             metrics: Metrics::new(),
         }))
     }
@@ -75,13 +83,15 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/events", post(post_event))
         .route("/v1/events:batch", post(post_batch))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    let admin = Router::new()
+        .route("/v1/intel:reload", post(reload_intel))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate_admin));
     Router::new()
         .merge(api)
+        .merge(admin)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
-        })
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -94,48 +104,64 @@ pub fn app(state: AppState) -> Router {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-async fn authenticate(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    req: Request,
-    next: Next,
-) -> Response {
-    if state.0.api_keys.is_empty() {
-        return next.run(req).await;
-    }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-        .map(|k| k.trim_ascii());
-    let ok = presented.is_some_and(|p| {
-        // Check every key so the time taken does not tell which one was close.
-        state
-            .0
-            .api_keys
-            .iter()
-            .fold(subtle::Choice::from(0u8), |acc, k| {
-                acc | k.as_slice().ct_eq(p)
-            })
-            .into()
-    });
-    if ok {
+fn key_matches(keys: &[Vec<u8>], headers: &HeaderMap) -> bool {
+    let presented =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.as_bytes().strip_prefix(b"Bearer ")).map(|k| k.trim_ascii());
+    // Check every key so the time taken does not tell which one was close.
+    presented.is_some_and(|p| keys.iter().fold(subtle::Choice::from(0u8), |acc, k| acc | k.as_slice().ct_eq(p)).into())
+}
+
+fn unauthorized(state: &AppState) -> Response {
+    state.0.metrics.error(ErrorCode::Unauthorized);
+    let mut r =
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "missing or wrong API key").into_response();
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
+}
+
+async fn authenticate(State(state): State<AppState>, headers: HeaderMap, req: Request, next: Next) -> Response {
+    if state.0.api_keys.is_empty() || key_matches(&state.0.api_keys, &headers) {
         next.run(req).await
     } else {
-        state.0.metrics.error(ErrorCode::Unauthorized);
-        let mut r = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "missing or wrong API key",
-        )
-        .into_response();
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        r
+        unauthorized(&state)
+    }
+}
+
+/// Admin routes take an admin key; without admin keys configured, an API key.
+async fn authenticate_admin(State(state): State<AppState>, headers: HeaderMap, req: Request, next: Next) -> Response {
+    let keys = if state.0.admin_keys.is_empty() { &state.0.api_keys } else { &state.0.admin_keys };
+    if keys.is_empty() || key_matches(keys, &headers) {
+        next.run(req).await
+    } else {
+        unauthorized(&state)
+    }
+}
+
+async fn reload_intel(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some(reloader) = state.0.reloader.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::InvalidValue,
+            "intelligence reload is not configured",
+        ));
+    };
+    let result = tokio::task::spawn_blocking(move || reloader()).await.map_err(|e| unavailable(&state, e))?;
+    match result {
+        Ok(version) => {
+            Ok((StatusCode::OK, axum::Json(serde_json::json!({"status": "reloaded", "intel_version": version})))
+                .into_response())
+        }
+        Err(why) => {
+            tracing::warn!(error = %why, "intel reload refused; the previous intelligence keeps serving");
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidValue,
+                format!("intel reload failed, previous version kept: {why}"),
+            ))
+        }
     }
 }
 
@@ -154,21 +180,14 @@ fn body_or_error(state: &AppState, body: Result<Bytes, BytesRejection>) -> Resul
                 format!("request body exceeds {BODY_LIMIT} bytes"),
             )
         } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidJson,
-                "could not read the request body",
-            )
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidJson, "could not read the request body")
         };
         state.0.metrics.error(e.code());
         e
     })
 }
 
-fn explain(
-    state: &AppState,
-    query: Result<Query<EventQuery>, QueryRejection>,
-) -> Result<bool, ApiError> {
+fn explain(state: &AppState, query: Result<Query<EventQuery>, QueryRejection>) -> Result<bool, ApiError> {
     match query {
         Ok(q) => Ok(q.explain),
         Err(_) => {
@@ -183,12 +202,7 @@ fn explain(
 }
 
 fn json_response(status: StatusCode, bytes: Vec<u8>, content_type: &'static str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-        bytes,
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], bytes).into_response()
 }
 
 fn unavailable(state: &AppState, e: impl std::fmt::Display) -> ApiError {
@@ -214,11 +228,7 @@ fn decide_one(
             return Ok(Err(e));
         }
     };
-    let out = state
-        .0
-        .engine
-        .decide(&event, raw, received, explain)
-        .map_err(|e| unavailable(state, e))?;
+    let out = state.0.engine.decide(&event, raw, received, explain).map_err(|e| unavailable(state, e))?;
     if !out.repeat {
         state.0.metrics.decision(event.event_type, &out.decision);
     }
@@ -236,12 +246,7 @@ async fn post_event(
         Ok(out) => out,
         Err(e) => return Err(ApiError::from(e)),
     };
-    state
-        .0
-        .engine
-        .wait_durable_async(out.durable_seq)
-        .await
-        .map_err(|e| unavailable(&state, e))?;
+    state.0.engine.wait_durable_async(out.durable_seq).await.map_err(|e| unavailable(&state, e))?;
     let bytes = serde_json::to_vec(&*out.decision).map_err(|e| unavailable(&state, e))?;
     Ok(json_response(StatusCode::OK, bytes, "application/json"))
 }
@@ -257,20 +262,17 @@ async fn post_batch(
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let is_array = first == Some(&b'[');
     let items: Vec<&[u8]> = if is_array {
-        let raws: Vec<&serde_json::value::RawValue> =
-            serde_json::from_slice(&body).map_err(|e| {
-                state.0.metrics.error(ErrorCode::InvalidJson);
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::InvalidJson,
-                    format!("batch is not a JSON array of events: {e}"),
-                )
-            })?;
+        let raws: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&body).map_err(|e| {
+            state.0.metrics.error(ErrorCode::InvalidJson);
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidJson,
+                format!("batch is not a JSON array of events: {e}"),
+            )
+        })?;
         raws.into_iter().map(|r| r.get().as_bytes()).collect()
     } else {
-        body.split(|b| *b == b'\n')
-            .filter(|l| !l.trim_ascii().is_empty())
-            .collect()
+        body.split(|b| *b == b'\n').filter(|l| !l.trim_ascii().is_empty()).collect()
     };
     if items.len() > BATCH_LIMIT {
         state.0.metrics.error(ErrorCode::TooLarge);
@@ -290,16 +292,9 @@ async fn post_batch(
         }
         results.push(r);
     }
-    state
-        .0
-        .engine
-        .wait_durable_async(last_seq)
-        .await
-        .map_err(|e| unavailable(&state, e))?;
-    let ndjson_out = !is_array
-        || headers
-            .get(header::ACCEPT)
-            .is_some_and(|a| a.as_bytes().starts_with(b"application/x-ndjson"));
+    state.0.engine.wait_durable_async(last_seq).await.map_err(|e| unavailable(&state, e))?;
+    let ndjson_out =
+        !is_array || headers.get(header::ACCEPT).is_some_and(|a| a.as_bytes().starts_with(b"application/x-ndjson"));
     let mut out = Vec::with_capacity(results.len() * 256);
     if !ndjson_out {
         out.push(b'[');
@@ -320,48 +315,30 @@ async fn post_batch(
     if !ndjson_out {
         out.push(b']');
     }
-    let ct = if ndjson_out {
-        "application/x-ndjson"
-    } else {
-        "application/json"
-    };
+    let ct = if ndjson_out { "application/x-ndjson" } else { "application/json" };
     Ok(json_response(StatusCode::OK, out, ct))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
     let store = state.0.engine.store().health();
-    let status = if store.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if store.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body = serde_json::json!({
         "status": if store.is_ok() { "ok" } else { "unavailable" },
         "policy_version": &*state.0.engine.policy().version().clone(),
+        "intel_version": state.0.engine.intel().version(),
     });
     (status, axum::Json(body)).into_response()
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
     let text = state.0.metrics.render(&state.0.engine);
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text,
-    )
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
         .into_response()
 }
 
 /// Serves until SIGTERM or Ctrl-C, then drains connections and shuts the engine down (journal
 /// flush and a final snapshot).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    options: ServerOptions,
-) -> std::io::Result<()> {
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, options: ServerOptions) -> std::io::Result<()> {
     let engine = state.engine().clone();
     let snapshots = options.snapshot_interval.map(|every| {
         let engine = engine.clone();
@@ -372,14 +349,17 @@ pub async fn serve(
                 tick.tick().await;
                 let due = last.elapsed() >= every;
                 let e = engine.clone();
-                let took = tokio::task::spawn_blocking(move || {
-                    if due {
-                        e.snapshot().map(|_| true)
-                    } else {
-                        e.maybe_snapshot()
-                    }
-                })
-                .await;
+                let took =
+                    tokio::task::spawn_blocking(
+                        move || {
+                            if due {
+                                e.snapshot().map(|_| true)
+                            } else {
+                                e.maybe_snapshot()
+                            }
+                        },
+                    )
+                    .await;
                 match took {
                     Ok(Ok(true)) => last = tokio::time::Instant::now(),
                     Ok(Ok(false)) => {}
@@ -389,12 +369,30 @@ pub async fn serve(
             }
         })
     });
+    #[cfg(unix)]
+    let hup = options.intel_reloader.clone().map(|reloader| {
+        tokio::spawn(async move {
+            let Ok(mut hups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+            while hups.recv().await.is_some() {
+                let r = reloader.clone();
+                match tokio::task::spawn_blocking(move || r()).await {
+                    Ok(Ok(version)) => tracing::info!(%version, "intel reloaded on SIGHUP"),
+                    Ok(Err(why)) => {
+                        tracing::warn!(error = %why, "intel reload on SIGHUP failed; previous version kept")
+                    }
+                    Err(e) => tracing::error!(error = %e, "intel reload task failed"),
+                }
+            }
+        })
+    });
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, "serving");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
     if let Some(t) = snapshots {
+        t.abort();
+    }
+    #[cfg(unix)]
+    if let Some(t) = hup {
         t.abort();
     }
     tracing::info!("shutting down: flushing state");

@@ -54,16 +54,8 @@ impl Metrics {
         let decisions_family = Family::<DecisionLabels, Counter>::default();
         let errors_family = Family::<ErrorLabels, Counter>::default();
         let latency = Histogram::new(exponential_buckets(2e-6, 2.0, 16));
-        registry.register(
-            "sheepdog_decisions",
-            "Decisions by event type and outcome",
-            decisions_family.clone(),
-        );
-        registry.register(
-            "sheepdog_errors",
-            "Rejected requests by error code",
-            errors_family.clone(),
-        );
+        registry.register("sheepdog_decisions", "Decisions by event type and outcome", decisions_family.clone());
+        registry.register("sheepdog_errors", "Rejected requests by error code", errors_family.clone());
         registry.register(
             "sheepdog_decision_latency_seconds",
             "Time spent inside the engine per decision",
@@ -76,10 +68,7 @@ impl Metrics {
                     .iter()
                     .map(|o| {
                         decisions_family
-                            .get_or_create(&DecisionLabels {
-                                r#type: t.as_str().into(),
-                                outcome: o.as_str().into(),
-                            })
+                            .get_or_create(&DecisionLabels { r#type: t.as_str().into(), outcome: o.as_str().into() })
                             .clone()
                     })
                     .collect()
@@ -87,23 +76,9 @@ impl Metrics {
             .collect();
         let errors = ERROR_CODES
             .iter()
-            .map(|c| {
-                (
-                    *c,
-                    errors_family
-                        .get_or_create(&ErrorLabels {
-                            code: c.as_str().into(),
-                        })
-                        .clone(),
-                )
-            })
+            .map(|c| (*c, errors_family.get_or_create(&ErrorLabels { code: c.as_str().into() }).clone()))
             .collect();
-        Metrics {
-            registry,
-            decisions,
-            errors,
-            latency,
-        }
+        Metrics { registry, decisions, errors, latency }
     }
 
     pub fn decision(&self, t: EventType, d: &Decision) {
@@ -126,46 +101,19 @@ impl Metrics {
         }
         let s = engine.store().stats();
         let mut gauge = |name: &str, kind: &str, help: &str, value: u64| {
-            let sample = if kind == "counter" {
-                format!("{name}_total")
-            } else {
-                name.to_string()
-            };
-            let _ = write!(
-                text,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{sample} {value}\n"
-            );
+            let sample = if kind == "counter" { format!("{name}_total") } else { name.to_string() };
+            let _ = write!(text, "# HELP {name} {help}\n# TYPE {name} {kind}\n{sample} {value}\n");
         };
-        gauge(
-            "sheepdog_state_keys",
-            "gauge",
-            "Live window keys in the state store",
-            s.keys,
-        );
-        gauge(
-            "sheepdog_state_bytes",
-            "gauge",
-            "Estimated bytes of window state",
-            s.bytes,
-        );
-        gauge(
-            "sheepdog_state_evictions",
-            "counter",
-            "Window keys evicted to stay under the memory cap",
-            s.evictions,
-        );
+        gauge("sheepdog_state_keys", "gauge", "Live window keys in the state store", s.keys);
+        gauge("sheepdog_state_bytes", "gauge", "Estimated bytes of window state", s.bytes);
+        gauge("sheepdog_state_evictions", "counter", "Window keys evicted to stay under the memory cap", s.evictions);
         gauge(
             "sheepdog_state_late_events",
             "counter",
             "Observations older than the grace period, not counted",
             s.late_dropped,
         );
-        gauge(
-            "sheepdog_idempotency_keys",
-            "gauge",
-            "Event ids remembered for idempotency",
-            s.idempotency_keys,
-        );
+        gauge("sheepdog_idempotency_keys", "gauge", "Event ids remembered for idempotency", s.idempotency_keys);
         gauge(
             "sheepdog_repeated_events",
             "counter",

@@ -19,13 +19,7 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions {
-            count: 100_000,
-            seed: 1,
-            start_ms: 1_764_000_000_000,
-            gap_ms: 5,
-            users: 200_000,
-        }
+        LoadOptions { count: 100_000, seed: 1, start_ms: 1_764_000_000_000, gap_ms: 5, users: 200_000 }
     }
 }
 
@@ -78,11 +72,7 @@ pub fn write_load(options: &LoadOptions, out: &mut dyn Write) -> io::Result<()> 
         let kind = kind.map_or("login", |k| k.0);
         let user = rng.below(u64::from(options.users));
         let seg = SEGMENTS[(user % SEGMENTS.len() as u64) as usize];
-        let device = if rng.below(20) == 0 {
-            rng.below(u64::from(options.users))
-        } else {
-            user
-        };
+        let device = if rng.below(20) == 0 { rng.below(u64::from(options.users)) } else { user };
         let ip_host = user % 50_000;
         line.clear();
         use std::fmt::Write as _;
@@ -102,13 +92,11 @@ pub fn write_load(options: &LoadOptions, out: &mut dyn Write) -> io::Result<()> 
             entry = 4000 + rng.below(30_000),
         );
         match kind {
-            "content" => {
-                line.push_str(r#","text":"hello, anyone up for hiking this weekend? add me""#)
-            }
+            "content" => line.push_str(r#","text":"hello, anyone up for hiking this weekend? add me""#),
             "promo_claim" => line.push_str(r#","campaign_id":"new-user-coupon""#),
-            "profile_update" => line.push_str(
-                r#","changed":["nickname","bio"],"profile":{"nickname":"river","bio":"likes tea"}"#,
-            ),
+            "profile_update" => {
+                line.push_str(r#","changed":["nickname","bio"],"profile":{"nickname":"river","bio":"likes tea"}"#)
+            }
             _ => {}
         }
         line.push_str("}\n");
@@ -123,10 +111,7 @@ mod tests {
 
     #[test]
     fn deterministic_for_a_seed() {
-        let opts = LoadOptions {
-            count: 200,
-            ..LoadOptions::default()
-        };
+        let opts = LoadOptions { count: 200, ..LoadOptions::default() };
         let mut a = Vec::new();
         let mut b = Vec::new();
         write_load(&opts, &mut a).unwrap();

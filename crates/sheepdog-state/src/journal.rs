@@ -36,36 +36,22 @@ pub struct JournalOptions {
 
 impl Default for JournalOptions {
     fn default() -> Self {
-        JournalOptions {
-            segment_bytes: 64 << 20,
-            keep_snapshots: 2,
-            no_sync: false,
-        }
+        JournalOptions { segment_bytes: 64 << 20, keep_snapshots: 2, no_sync: false }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("journal i/o on {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("journal corrupt in {path} at line {line}: {message}")]
-    Corrupt {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    Corrupt { path: PathBuf, line: u64, message: String },
     #[error("journal writer failed earlier: {0}")]
     Failed(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
-    move |source| JournalError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| JournalError::Io { path: path.to_path_buf(), source }
 }
 
 /// One logged record read back for replay.
@@ -121,10 +107,7 @@ fn segment_name(first_seq: u64) -> String {
 }
 
 fn parse_numbered(name: &str, prefix: &str, suffix: &str) -> Option<u64> {
-    name.strip_prefix(prefix)?
-        .strip_suffix(suffix)?
-        .parse()
-        .ok()
+    name.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
 }
 
 fn list(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<(u64, PathBuf)>, JournalError> {
@@ -132,10 +115,7 @@ fn list(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<(u64, PathBuf)>, J
     for entry in fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
         let name = entry.file_name();
-        if let Some(n) = name
-            .to_str()
-            .and_then(|s| parse_numbered(s, prefix, suffix))
-        {
+        if let Some(n) = name.to_str().and_then(|s| parse_numbered(s, prefix, suffix)) {
             out.push((n, entry.path()));
         }
     }
@@ -202,11 +182,7 @@ impl Journal {
                 }
                 line_no += 1;
                 let complete = line.last() == Some(&b'\n');
-                let parsed = if complete {
-                    serde_json::from_slice::<ReplayRecord>(&line).ok()
-                } else {
-                    None
-                };
+                let parsed = if complete { serde_json::from_slice::<ReplayRecord>(&line).ok() } else { None };
                 match parsed {
                     Some(r) if r.seq == expect => {
                         expect += 1;
@@ -220,10 +196,7 @@ impl Journal {
                         if at_tail {
                             // Torn by a crash: never acknowledged, so dropped.
                             tracing::warn!(path = %path.display(), line = line_no, "truncating a torn last record");
-                            let f = OpenOptions::new()
-                                .write(true)
-                                .open(path)
-                                .map_err(io(path))?;
+                            let f = OpenOptions::new().write(true).open(path).map_err(io(path))?;
                             f.set_len(offset).map_err(io(path))?;
                             f.sync_all().map_err(io(path))?;
                             break;
@@ -248,11 +221,7 @@ impl Journal {
             }
             None => {
                 let p = dir.join(segment_name(next_seq));
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&p)
-                    .map_err(io(&p))?;
+                let f = OpenOptions::new().create(true).append(true).open(&p).map_err(io(&p))?;
                 sync_dir(dir)?;
                 (p, f)
             }
@@ -261,10 +230,7 @@ impl Journal {
 
         let (watch, _) = tokio::sync::watch::channel(next_seq);
         let shared = Arc::new(Shared {
-            durable: Mutex::new(Durable {
-                seq: next_seq,
-                failed: None,
-            }),
+            durable: Mutex::new(Durable { seq: next_seq, failed: None }),
             cond: Condvar::new(),
             watch,
         });
@@ -294,12 +260,7 @@ impl Journal {
 
     /// Queues one record; returns its sequence number. The record line is built here so that
     /// sequence numbers follow queue order.
-    pub fn append(
-        &self,
-        received_ms: i64,
-        event_json: &[u8],
-        decision_json: &[u8],
-    ) -> Result<u64, JournalError> {
+    pub fn append(&self, received_ms: i64, event_json: &[u8], decision_json: &[u8]) -> Result<u64, JournalError> {
         let mut guard = self.sender.lock();
         let Some(sender) = guard.as_mut() else {
             return Err(JournalError::Failed("journal is closed".into()));
@@ -312,18 +273,11 @@ impl Journal {
         line.extend_from_slice(received_ms.to_string().as_bytes());
         line.extend_from_slice(b",\"event\":");
         // A newline inside JSON can only be whitespace between tokens: safe to flatten.
-        line.extend(
-            event_json
-                .iter()
-                .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }),
-        );
+        line.extend(event_json.iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }));
         line.extend_from_slice(b",\"decision\":");
         line.extend_from_slice(decision_json);
         line.extend_from_slice(b"}\n");
-        sender
-            .tx
-            .send(Msg::Line(line))
-            .map_err(|_| JournalError::Failed("journal writer stopped".into()))?;
+        sender.tx.send(Msg::Line(line)).map_err(|_| JournalError::Failed("journal writer stopped".into()))?;
         sender.next_seq += 1;
         Ok(seq)
     }
@@ -350,10 +304,7 @@ impl Journal {
     /// Waits (async) until record `seq` is on disk.
     pub async fn wait_durable_async(&self, seq: u64) -> Result<(), JournalError> {
         let mut rx = self.shared.watch.subscribe();
-        let ok = rx
-            .wait_for(|durable| *durable > seq || *durable == u64::MAX)
-            .await
-            .is_ok();
+        let ok = rx.wait_for(|durable| *durable > seq || *durable == u64::MAX).await.is_ok();
         let g = self.shared.durable.lock();
         if let Some(f) = &g.failed {
             return Err(JournalError::Failed(f.clone()));
@@ -462,8 +413,7 @@ impl Writer {
         let mut flushes: Vec<mpsc::Sender<()>> = Vec::new();
         while let Ok(first) = rx.recv() {
             let mut n_lines = 0u64;
-            let mut take = |m: Msg, buf: &mut Vec<u8>, flushes: &mut Vec<mpsc::Sender<()>>| match m
-            {
+            let mut take = |m: Msg, buf: &mut Vec<u8>, flushes: &mut Vec<mpsc::Sender<()>>| match m {
                 Msg::Line(l) => {
                     buf.extend_from_slice(&l);
                     n_lines += 1;
@@ -521,11 +471,7 @@ impl Writer {
         self.next_seq += n_lines;
         if self.size >= self.options.segment_bytes {
             let p = self.dir.join(segment_name(self.next_seq));
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&p)
-                .map_err(io(&p))?;
+            let f = OpenOptions::new().create(true).append(true).open(&p).map_err(io(&p))?;
             if !self.options.no_sync {
                 sync_dir(&self.dir)?;
             }

@@ -84,10 +84,7 @@ pub struct StoreError {
 
 impl StoreError {
     pub fn new(kind: StoreErrorKind, message: impl Into<String>) -> Self {
-        StoreError {
-            kind,
-            message: message.into(),
-        }
+        StoreError { kind, message: message.into() }
     }
 }
 
@@ -100,12 +97,7 @@ pub trait StateStore: Send + Sync {
 
     /// Runs `decide` once per event id: the first call stores its decision, later calls with
     /// the same id (within the retention) get that decision back without running `decide`.
-    fn idempotent(
-        &self,
-        id: &str,
-        ts_ms: i64,
-        decide: &mut dyn FnMut() -> Arc<Decision>,
-    ) -> Idempotent;
+    fn idempotent(&self, id: &str, ts_ms: i64, decide: &mut dyn FnMut() -> Arc<Decision>) -> Idempotent;
 
     /// Remembers a decision for an id without deciding (journal replay).
     fn remember(&self, id: &str, ts_ms: i64, decision: Arc<Decision>);

@@ -26,9 +26,7 @@ use serde::{Deserialize, Serialize};
 use sheepdog_model::Decision;
 use smallvec::SmallVec;
 
-use crate::{
-    Idempotent, Observation, Op, StateStore, StoreError, StoreErrorKind, StoreStats, WindowSpec,
-};
+use crate::{Idempotent, Observation, Op, StateStore, StoreError, StoreErrorKind, StoreStats, WindowSpec};
 
 const SHARDS: usize = 64;
 const EVICTION_SAMPLE: usize = 8;
@@ -164,16 +162,9 @@ impl MemoryStore {
     pub fn new(options: MemoryStoreOptions) -> Self {
         MemoryStore {
             shards: (0..SHARDS)
-                .map(|i| {
-                    Mutex::new(Shard {
-                        rng: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1),
-                        ..Shard::default()
-                    })
-                })
+                .map(|i| Mutex::new(Shard { rng: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1), ..Shard::default() }))
                 .collect(),
-            ids: (0..SHARDS)
-                .map(|_| Mutex::new(IdShard::default()))
-                .collect(),
+            ids: (0..SHARDS).map(|_| Mutex::new(IdShard::default())).collect(),
             options,
             evictions: AtomicU64::new(0),
             late_dropped: AtomicU64::new(0),
@@ -308,9 +299,7 @@ fn read_count(c: &[u32], head: i64, ring: i64, b: i64, buckets: i64) -> u32 {
     let n = (hi - lo + 1) as usize;
     let start = lo.rem_euclid(ring) as usize;
     let first = n.min(c.len() - start);
-    let sum = c[start..start + first]
-        .iter()
-        .fold(0u32, |a, &x| a.saturating_add(x));
+    let sum = c[start..start + first].iter().fold(0u32, |a, &x| a.saturating_add(x));
     c[..n - first].iter().fold(sum, |a, &x| a.saturating_add(x))
 }
 
@@ -376,19 +365,11 @@ impl StateStore for MemoryStore {
                             x.first = x.first.min(b);
                             x.last = x.last.max(b);
                         } else if m.len() < self.options.distinct_cap {
-                            m.push(Member {
-                                hash: member,
-                                first: b,
-                                last: b,
-                            });
+                            m.push(Member { hash: member, first: b, last: b });
                         } else if let Some(oldest) = m.iter_mut().min_by_key(|x| x.last) {
                             // At the cap: the stalest member makes room; the count stays a lower bound.
                             if oldest.last < b {
-                                *oldest = Member {
-                                    hash: member,
-                                    first: b,
-                                    last: b,
-                                };
+                                *oldest = Member { hash: member, first: b, last: b };
                             }
                         }
                     }
@@ -407,12 +388,7 @@ impl StateStore for MemoryStore {
         }
     }
 
-    fn idempotent(
-        &self,
-        id: &str,
-        ts_ms: i64,
-        decide: &mut dyn FnMut() -> Arc<Decision>,
-    ) -> Idempotent {
+    fn idempotent(&self, id: &str, ts_ms: i64, decide: &mut dyn FnMut() -> Arc<Decision>) -> Idempotent {
         let h = crate::member_hash(id.as_bytes());
         let mut shard = self.ids[shard_of(h)].lock();
         if let Some((seen, d)) = shard.ids.get(&h) {
@@ -453,10 +429,7 @@ impl StateStore for MemoryStore {
     }
 
     fn export(&self) -> Result<Vec<u8>, StoreError> {
-        let mut snap = Snapshot {
-            windows: Vec::new(),
-            ids: Vec::new(),
-        };
+        let mut snap = Snapshot { windows: Vec::new(), ids: Vec::new() };
         for shard in &self.shards {
             let g = shard.lock();
             snap.windows.extend(g.entries.iter().map(|(k, e)| {
@@ -464,27 +437,18 @@ impl StateStore for MemoryStore {
                     Window::Count(c) => SnapWindow::Count(c.to_vec()),
                     Window::Distinct(m) => SnapWindow::Distinct(m.to_vec()),
                 };
-                (
-                    *k,
-                    SnapEntry {
-                        last_touch: e.last_touch,
-                        head: e.head,
-                        ring: e.ring,
-                        window,
-                    },
-                )
+                (*k, SnapEntry { last_touch: e.last_touch, head: e.head, ring: e.ring, window })
             }));
         }
         for shard in &self.ids {
             let g = shard.lock();
             for (k, (ts, d)) in g.order.iter().filter_map(|k| g.ids.get(k).map(|v| (k, v))) {
-                let json = serde_json::to_vec(&**d)
-                    .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))?;
+                let json =
+                    serde_json::to_vec(&**d).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))?;
                 snap.ids.push((*k, *ts, json));
             }
         }
-        postcard::to_stdvec(&snap)
-            .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))
+        postcard::to_stdvec(&snap).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))
     }
 
     fn import(&self, bytes: &[u8]) -> Result<(), StoreError> {
@@ -504,10 +468,7 @@ impl StateStore for MemoryStore {
                 SnapWindow::Distinct(_) => e.ring > 0,
             };
             if !ok {
-                return Err(StoreError::new(
-                    StoreErrorKind::Corrupt,
-                    "snapshot holds a malformed window",
-                ));
+                return Err(StoreError::new(StoreErrorKind::Corrupt, "snapshot holds a malformed window"));
             }
             let window = match e.window {
                 SnapWindow::Count(c) => Window::Count(SmallVec::from_vec(c)),
@@ -517,21 +478,11 @@ impl StateStore for MemoryStore {
             if let Some(i) = g.entries.get(&k).map(|old| old.slot as usize) {
                 g.remove_slot(i);
             }
-            g.insert(
-                k,
-                Entry {
-                    last_touch: e.last_touch,
-                    head: e.head,
-                    ring: e.ring,
-                    slot: 0,
-                    window,
-                },
-            );
+            g.insert(k, Entry { last_touch: e.last_touch, head: e.head, ring: e.ring, slot: 0, window });
         }
         for (k, ts, json) in snap.ids {
-            let d: Decision = serde_json::from_slice(&json).map_err(|e| {
-                StoreError::new(StoreErrorKind::Corrupt, format!("snapshot decision: {e}"))
-            })?;
+            let d: Decision = serde_json::from_slice(&json)
+                .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, format!("snapshot decision: {e}")))?;
             let mut g = self.ids[shard_of(k)].lock();
             self.insert_id(&mut g, k, ts, Arc::new(d));
         }
@@ -544,10 +495,7 @@ impl MemoryStore {
         let cap = (self.options.idempotency_max_ids / SHARDS).max(1);
         let horizon = ts_ms.saturating_sub(self.options.idempotency_window_ms as i64);
         while let Some(&front) = shard.order.front() {
-            let stale = shard
-                .ids
-                .get(&front)
-                .is_none_or(|(seen, _)| *seen < horizon);
+            let stale = shard.ids.get(&front).is_none_or(|(seen, _)| *seen < horizon);
             if shard.ids.len() >= cap || stale {
                 shard.order.pop_front();
                 shard.ids.remove(&front);

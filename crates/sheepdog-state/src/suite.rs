@@ -11,57 +11,25 @@ use crate::{key_hash, member_hash, Idempotent, Observation, Op, StateStore, Wind
 
 const SEC: i64 = 1000;
 /// 60 s window in 6 buckets of 10 s.
-const W: WindowSpec = WindowSpec {
-    bucket_ms: 10_000,
-    buckets: 6,
-};
+const W: WindowSpec = WindowSpec { bucket_ms: 10_000, buckets: 6 };
 const T0: i64 = 1_764_000_000_000;
 
 fn count(store: &dyn StateStore, key: &str, ts: i64) -> u32 {
     let mut out = [0];
-    store.observe(
-        ts,
-        &[Observation {
-            key: key_hash(1, key.as_bytes()),
-            window: W,
-            op: Op::Count,
-        }],
-        true,
-        &mut out,
-    );
+    store.observe(ts, &[Observation { key: key_hash(1, key.as_bytes()), window: W, op: Op::Count }], true, &mut out);
     out[0]
 }
 
 fn peek(store: &dyn StateStore, key: &str, ts: i64) -> u32 {
     let mut out = [0];
-    store.observe(
-        ts,
-        &[Observation {
-            key: key_hash(1, key.as_bytes()),
-            window: W,
-            op: Op::Count,
-        }],
-        false,
-        &mut out,
-    );
+    store.observe(ts, &[Observation { key: key_hash(1, key.as_bytes()), window: W, op: Op::Count }], false, &mut out);
     out[0]
 }
 
 fn distinct(store: &dyn StateStore, key: &str, member: &str, ts: i64) -> u32 {
     let mut out = [0];
-    let op = Op::Distinct {
-        member: member_hash(member.as_bytes()),
-    };
-    store.observe(
-        ts,
-        &[Observation {
-            key: key_hash(2, key.as_bytes()),
-            window: W,
-            op,
-        }],
-        true,
-        &mut out,
-    );
+    let op = Op::Distinct { member: member_hash(member.as_bytes()) };
+    store.observe(ts, &[Observation { key: key_hash(2, key.as_bytes()), window: W, op }], true, &mut out);
     out[0]
 }
 
@@ -87,11 +55,7 @@ pub fn counts_in_event_time(store: &dyn StateStore) {
     let t = T0 - T0.rem_euclid(10 * SEC);
     assert_eq!(count(store, "a", t), 1);
     assert_eq!(count(store, "a", t + 5 * SEC), 2);
-    assert_eq!(
-        count(store, "a", t + 59 * SEC),
-        3,
-        "59 s later the first bucket is still inside"
-    );
+    assert_eq!(count(store, "a", t + 59 * SEC), 3, "59 s later the first bucket is still inside");
     assert_eq!(peek(store, "a", t + 59 * SEC), 3, "a read does not count");
     // 60 s later: the window is buckets 1..=6, the first bucket (two events) has left.
     assert_eq!(count(store, "a", t + 60 * SEC), 2);
@@ -106,11 +70,7 @@ pub fn out_of_order_within_grace(store: &dyn StateStore) {
     assert_eq!(count(store, "k", t + 30 * SEC), 2);
     // 25 s late: counted, and its value is as of its own time (the later event excluded).
     assert_eq!(count(store, "k", t + 5 * SEC), 2);
-    assert_eq!(
-        peek(store, "k", t + 30 * SEC),
-        3,
-        "the late event counts for later reads"
-    );
+    assert_eq!(peek(store, "k", t + 30 * SEC), 3, "the late event counts for later reads");
     // Far too late (beyond window + grace): not counted.
     let before = store.stats().late_dropped;
     count(store, "k", t - 3600 * SEC);
@@ -122,11 +82,7 @@ pub fn distinct_counts(store: &dyn StateStore) {
     let t = T0 - T0.rem_euclid(10 * SEC);
     assert_eq!(distinct(store, "dev", "p1", t), 1);
     assert_eq!(distinct(store, "dev", "p2", t + SEC), 2);
-    assert_eq!(
-        distinct(store, "dev", "p1", t + 2 * SEC),
-        2,
-        "a repeat is not distinct"
-    );
+    assert_eq!(distinct(store, "dev", "p1", t + 2 * SEC), 2, "a repeat is not distinct");
     assert_eq!(distinct(store, "dev", "p3", t + 30 * SEC), 3);
     // p1, p2 last seen in bucket 0; at t+60 s the window is buckets 1..=6.
     assert_eq!(distinct(store, "dev", "p3", t + 60 * SEC), 1);
@@ -144,10 +100,7 @@ pub fn idempotency(store: &dyn StateStore) {
         runs += 1;
         decision("evt-1", 99)
     });
-    assert!(
-        matches!(again, Idempotent::Repeat(ref d) if d.score == 10),
-        "the first decision comes back"
-    );
+    assert!(matches!(again, Idempotent::Repeat(ref d) if d.score == 10), "the first decision comes back");
     assert_eq!(runs, 1);
     let other = store.idempotent("evt-2", T0, &mut || decision("evt-2", 5));
     assert!(matches!(other, Idempotent::Fresh(_)));

@@ -8,11 +8,7 @@ use crate::suite;
 use crate::*;
 
 fn opts() -> MemoryStoreOptions {
-    MemoryStoreOptions {
-        grace_ms: 60_000,
-        distinct_cap: 8,
-        ..MemoryStoreOptions::default()
-    }
+    MemoryStoreOptions { grace_ms: 60_000, distinct_cap: 8, ..MemoryStoreOptions::default() }
 }
 
 #[test]
@@ -23,18 +19,11 @@ fn memory_store_passes_the_backend_suite() {
 #[test]
 fn distinct_saturates_at_the_cap() {
     let store = MemoryStore::new(opts());
-    let w = WindowSpec {
-        bucket_ms: 1000,
-        buckets: 60,
-    };
+    let w = WindowSpec { bucket_ms: 1000, buckets: 60 };
     let mut last = 0;
     for i in 0..100u64 {
         let mut out = [0];
-        let obs = Observation {
-            key: 7,
-            window: w,
-            op: Op::Distinct { member: i },
-        };
+        let obs = Observation { key: 7, window: w, op: Op::Distinct { member: i } };
         store.observe(1_000_000 + i as i64, &[obs], true, &mut out);
         last = out[0];
     }
@@ -44,102 +33,53 @@ fn distinct_saturates_at_the_cap() {
 #[test]
 fn memory_stays_under_the_cap_under_a_flood_of_unique_keys() {
     let cap = 2 << 20;
-    let store = MemoryStore::new(MemoryStoreOptions {
-        max_bytes: cap,
-        ..opts()
-    });
-    let w = WindowSpec {
-        bucket_ms: 300_000,
-        buckets: 12,
-    };
+    let store = MemoryStore::new(MemoryStoreOptions { max_bytes: cap, ..opts() });
+    let w = WindowSpec { bucket_ms: 300_000, buckets: 12 };
     let mut out = [0u32; 4];
     for i in 0..200_000u64 {
         let obs: Vec<Observation> = (0..4)
             .map(|j| Observation {
                 key: key_hash(j, &i.to_le_bytes()),
                 window: w,
-                op: if j == 3 {
-                    Op::Distinct { member: i }
-                } else {
-                    Op::Count
-                },
+                op: if j == 3 { Op::Distinct { member: i } } else { Op::Count },
             })
             .collect();
         store.observe(1_764_000_000_000 + i as i64, &obs, true, &mut out);
     }
     let s = store.stats();
-    assert!(
-        s.bytes as usize <= cap,
-        "{} bytes over a cap of {cap}",
-        s.bytes
-    );
+    assert!(s.bytes as usize <= cap, "{} bytes over a cap of {cap}", s.bytes);
     assert!(s.evictions > 0);
     assert!(s.keys < 800_000, "{} keys kept", s.keys);
-    assert!(
-        s.keys > 1000,
-        "the cap is used, not emptied: {} keys",
-        s.keys
-    );
+    assert!(s.keys > 1000, "the cap is used, not emptied: {} keys", s.keys);
 }
 
 #[test]
 fn eviction_prefers_cold_keys() {
-    let store = MemoryStore::new(MemoryStoreOptions {
-        max_bytes: 1 << 20,
-        ..opts()
-    });
-    let w = WindowSpec {
-        bucket_ms: 300_000,
-        buckets: 12,
-    };
+    let store = MemoryStore::new(MemoryStoreOptions { max_bytes: 1 << 20, ..opts() });
+    let w = WindowSpec { bucket_ms: 300_000, buckets: 12 };
     let hot = key_hash(1, b"hot");
     let t0 = 1_764_000_000_000i64;
     let mut out = [0];
     for i in 0..100_000i64 {
         store.observe(
             t0 + i,
-            &[Observation {
-                key: key_hash(2, &i.to_le_bytes()),
-                window: w,
-                op: Op::Count,
-            }],
+            &[Observation { key: key_hash(2, &i.to_le_bytes()), window: w, op: Op::Count }],
             true,
             &mut out,
         );
         if i % 50 == 0 {
-            store.observe(
-                t0 + i,
-                &[Observation {
-                    key: hot,
-                    window: w,
-                    op: Op::Count,
-                }],
-                true,
-                &mut out,
-            );
+            store.observe(t0 + i, &[Observation { key: hot, window: w, op: Op::Count }], true, &mut out);
         }
     }
     assert!(store.stats().evictions > 0);
-    store.observe(
-        t0 + 100_000,
-        &[Observation {
-            key: hot,
-            window: w,
-            op: Op::Count,
-        }],
-        false,
-        &mut out,
-    );
+    store.observe(t0 + 100_000, &[Observation { key: hot, window: w, op: Op::Count }], false, &mut out);
     assert_eq!(out[0], 2000, "the key touched all along survived eviction");
 }
 
 #[test]
 fn idempotency_forgets_by_count_and_age() {
-    let store = MemoryStore::new(MemoryStoreOptions {
-        idempotency_max_ids: 64 * 4,
-        idempotency_window_ms: 10_000,
-        ..opts()
-    });
+    let store =
+        MemoryStore::new(MemoryStoreOptions { idempotency_max_ids: 64 * 4, idempotency_window_ms: 10_000, ..opts() });
     let t = 1_764_000_000_000;
     for i in 0..10_000 {
         let id = format!("e{i}");
@@ -148,10 +88,7 @@ fn idempotency_forgets_by_count_and_age() {
     assert!(store.stats().idempotency_keys <= 64 * 4);
     store.idempotent("old", t, &mut || suite::decision("old", 1));
     let again = store.idempotent("old", t + 20_000, &mut || suite::decision("old", 2));
-    assert!(
-        matches!(again, Idempotent::Fresh(ref d) if d.score == 2),
-        "past the window an id is new again"
-    );
+    assert!(matches!(again, Idempotent::Fresh(ref d) if d.score == 2), "past the window an id is new again");
 }
 
 /// Brute-force model of one count window: accepted events and the ring head.
@@ -195,14 +132,7 @@ mod journal {
     use super::*;
 
     fn open(dir: &std::path::Path) -> (Journal, Recovery) {
-        Journal::open(
-            dir,
-            JournalOptions {
-                segment_bytes: 2048,
-                ..JournalOptions::default()
-            },
-        )
-        .unwrap()
+        Journal::open(dir, JournalOptions { segment_bytes: 2048, ..JournalOptions::default() }).unwrap()
     }
 
     #[test]
@@ -212,24 +142,14 @@ mod journal {
             let (j, rec) = open(dir.path());
             assert!(rec.records.is_empty() && rec.snapshot.is_none());
             for i in 0..100 {
-                let seq = j
-                    .append(
-                        i,
-                        format!("{{\"type\":\"login\",\"n\":{i}}}").as_bytes(),
-                        b"{\"d\":1}",
-                    )
-                    .unwrap();
+                let seq = j.append(i, format!("{{\"type\":\"login\",\"n\":{i}}}").as_bytes(), b"{\"d\":1}").unwrap();
                 assert_eq!(seq, i as u64);
             }
             j.wait_durable(99).unwrap();
         }
         let (j, rec) = open(dir.path());
         assert_eq!(rec.records.len(), 100);
-        assert!(rec
-            .records
-            .iter()
-            .enumerate()
-            .all(|(i, r)| r.seq == i as u64 && r.received_ms == i as i64));
+        assert!(rec.records.iter().enumerate().all(|(i, r)| r.seq == i as u64 && r.received_ms == i as i64));
         assert_eq!(j.queued(), 100, "appends continue after the last record");
         let segments = std::fs::read_dir(dir.path()).unwrap().count();
         assert!(segments > 1, "small segments rotate");
@@ -245,10 +165,7 @@ mod journal {
             }
             j.close().unwrap();
         }
-        let mut segs: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let mut segs: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
         segs.sort();
         let last = segs.last().unwrap();
         let mut f = std::fs::OpenOptions::new().append(true).open(last).unwrap();
@@ -274,13 +191,9 @@ mod journal {
             j.close().unwrap();
         }
         let seg = dir.path().join("log-00000000000000000000.ndjson");
-        let text = std::fs::read_to_string(&seg)
-            .unwrap()
-            .replacen("\"seq\":1", "\"seq\":7", 1);
+        let text = std::fs::read_to_string(&seg).unwrap().replacen("\"seq\":1", "\"seq\":7", 1);
         std::fs::write(&seg, text).unwrap();
-        let err = Journal::open(dir.path(), JournalOptions::default())
-            .err()
-            .expect("refused");
+        let err = Journal::open(dir.path(), JournalOptions::default()).err().expect("refused");
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 
@@ -290,11 +203,7 @@ mod journal {
         {
             let (j, _) = Journal::open(
                 dir.path(),
-                JournalOptions {
-                    segment_bytes: 2048,
-                    no_sync: true,
-                    ..JournalOptions::default()
-                },
+                JournalOptions { segment_bytes: 2048, no_sync: true, ..JournalOptions::default() },
             )
             .unwrap();
             for i in 0..200 {
@@ -313,28 +222,18 @@ mod journal {
         assert_eq!(rec.records.len(), 10);
         let snaps = std::fs::read_dir(dir.path())
             .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with("snapshot-")
-            })
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("snapshot-"))
             .count();
         assert_eq!(snaps, 2, "older snapshots are pruned");
         let first_seg = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| {
                 let n = e.unwrap().file_name().to_string_lossy().to_string();
-                n.strip_prefix("log-")
-                    .map(|s| s[..20].parse::<u64>().unwrap())
+                n.strip_prefix("log-").map(|s| s[..20].parse::<u64>().unwrap())
             })
             .min()
             .unwrap();
-        assert!(
-            first_seg > 0,
-            "segments before the oldest kept snapshot are gone"
-        );
+        assert!(first_seg > 0, "segments before the oldest kept snapshot are gone");
     }
 
     #[test]
@@ -363,9 +262,6 @@ mod journal {
 #[test]
 fn key_overhead_is_reported() {
     // Printed for BENCHMARKS.md; the bound keeps the layout from silently growing.
-    println!(
-        "bytes per key before spilling: {}",
-        crate::memory::key_overhead()
-    );
+    println!("bytes per key before spilling: {}", crate::memory::key_overhead());
     assert!(crate::memory::key_overhead() <= 160);
 }

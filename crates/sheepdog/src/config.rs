@@ -22,6 +22,14 @@ struct RawConfig {
     engine: RawEngine,
     #[serde(default)]
     policy: RawPolicy,
+    #[serde(default)]
+    intel: RawIntel,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawIntel {
+    dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -29,6 +37,7 @@ struct RawConfig {
 struct RawServer {
     listen: Option<SocketAddr>,
     api_keys: Option<Vec<String>>,
+    admin_keys: Option<Vec<String>>,
     snapshot_interval_secs: Option<u64>,
 }
 
@@ -64,12 +73,15 @@ struct RawPolicy {
 pub struct Config {
     pub listen: SocketAddr,
     pub api_keys: Vec<String>,
+    pub admin_keys: Vec<String>,
     pub snapshot_interval: Duration,
     pub data_dir: Option<PathBuf>,
     pub store: MemoryStoreOptions,
     pub journal: JournalOptions,
     pub engine: EngineOptions,
     pub policy_file: Option<PathBuf>,
+    /// Intel directory; none: the copy embedded in the binary.
+    pub intel_dir: Option<PathBuf>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
@@ -80,8 +92,7 @@ impl Config {
         let raw = match path {
             None => RawConfig::default(),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading config {}", p.display()))?;
+                let text = std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?;
                 parse(&text).with_context(|| format!("config {}", p.display()))?
             }
         };
@@ -101,14 +112,10 @@ impl Config {
         let d = MemoryStoreOptions::default();
         let s = raw.state;
         let store = MemoryStoreOptions {
-            max_bytes: s
-                .max_memory_mb
-                .map_or(d.max_bytes, |mb| (mb as usize) << 20),
+            max_bytes: s.max_memory_mb.map_or(d.max_bytes, |mb| (mb as usize) << 20),
             grace_ms: s.grace_secs.map_or(d.grace_ms, |x| x * 1000),
             distinct_cap: s.distinct_cap.unwrap_or(d.distinct_cap),
-            idempotency_window_ms: s
-                .idempotency_window_secs
-                .map_or(d.idempotency_window_ms, |x| x * 1000),
+            idempotency_window_ms: s.idempotency_window_secs.map_or(d.idempotency_window_ms, |x| x * 1000),
             idempotency_max_ids: s.idempotency_max_ids.unwrap_or(d.idempotency_max_ids),
         };
         if store.max_bytes < 1 << 20 {
@@ -137,14 +144,10 @@ impl Config {
             enrich.block_suffix_digits = n;
         }
         Ok(Config {
-            listen: raw
-                .server
-                .listen
-                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address")),
+            listen: raw.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address")),
             api_keys: raw.server.api_keys.unwrap_or_default(),
-            snapshot_interval: Duration::from_secs(
-                raw.server.snapshot_interval_secs.unwrap_or(60).max(1),
-            ),
+            admin_keys: raw.server.admin_keys.unwrap_or_default(),
+            snapshot_interval: Duration::from_secs(raw.server.snapshot_interval_secs.unwrap_or(60).max(1)),
             data_dir: s.data_dir.map(resolve),
             store,
             journal,
@@ -154,6 +157,7 @@ impl Config {
                 snapshot_every: s.snapshot_every_events.unwrap_or(1_000_000),
             },
             policy_file: raw.policy.file.map(resolve),
+            intel_dir: raw.intel.dir.map(resolve),
         })
     }
 }
@@ -180,9 +184,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let e = parse("version = 1\n[state]\nmax_memory = 3\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse("version = 1\n[state]\nmax_memory = 3\n").unwrap_err().to_string();
         assert!(e.contains("state.max_memory"), "{e}");
         let e = parse("colour = 1\n").unwrap_err().to_string();
         assert!(e.contains("colour"), "{e}");
@@ -190,22 +192,12 @@ mod tests {
 
     #[test]
     fn values_are_checked() {
-        let e = Config::from_raw(parse("version = 2\n").unwrap(), None)
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_raw(parse("version = 2\n").unwrap(), None).unwrap_err().to_string();
         assert!(e.contains("version"), "{e}");
-        let e = Config::from_raw(
-            parse("[engine]\ndefault_region = \"China\"\n").unwrap(),
-            None,
-        )
-        .unwrap_err()
-        .to_string();
+        let e =
+            Config::from_raw(parse("[engine]\ndefault_region = \"China\"\n").unwrap(), None).unwrap_err().to_string();
         assert!(e.contains("engine.default_region"), "{e}");
-        let c = Config::from_raw(
-            parse("[state]\ndata_dir = \"d\"\n").unwrap(),
-            Some(Path::new("/etc/sd")),
-        )
-        .unwrap();
+        let c = Config::from_raw(parse("[state]\ndata_dir = \"d\"\n").unwrap(), Some(Path::new("/etc/sd"))).unwrap();
         assert_eq!(c.data_dir.unwrap(), Path::new("/etc/sd/d"));
     }
 }

@@ -2,6 +2,7 @@
 //! events.
 
 mod config;
+mod intel_cmd;
 mod score;
 
 use std::path::{Path, PathBuf};
@@ -54,6 +55,9 @@ enum Command {
         /// Built-in policy settings file (overrides policy.file)
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Intel directory with a manifest.toml (overrides intel.dir; default: embedded copy)
+        #[arg(long)]
+        intel: Option<PathBuf>,
     },
     /// Score NDJSON events from a file or stdin; one NDJSON decision per input line on stdout
     #[command(
@@ -72,9 +76,15 @@ enum Command {
         /// Include the feature values each decision saw
         #[arg(long)]
         explain: bool,
+        /// Intel directory with a manifest.toml (default: the copy embedded in the binary)
+        #[arg(long)]
+        intel: Option<PathBuf>,
         /// NDJSON input file (default: stdin)
         input: Option<PathBuf>,
     },
+    /// Inspect, list and manage the intelligence (phone segments, IP ranges, e-mail domains, lists)
+    #[command(subcommand)]
+    Intel(intel_cmd::IntelCommand),
     /// Write synthetic (unlabelled) load events as NDJSON, for benchmarks
     #[command(after_help = "Example:\n  sheepdog gen-load --count 1000000 --seed 7 > load.ndjson")]
     GenLoad {
@@ -98,10 +108,7 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHEEPDOG_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -115,66 +122,63 @@ fn load_policy(path: Option<&Path>) -> anyhow::Result<Arc<dyn Policy>> {
     match path {
         None => Ok(Arc::new(BuiltinPolicy::default())),
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("reading policy {}", p.display()))?;
-            let policy = BuiltinPolicy::from_toml(&text)
-                .with_context(|| format!("policy {}", p.display()))?;
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
+            let policy = BuiltinPolicy::from_toml(&text).with_context(|| format!("policy {}", p.display()))?;
             Ok(Arc::new(policy))
         }
     }
 }
 
+fn intel_source(dir: Option<PathBuf>) -> intel_cmd::IntelSource {
+    dir.map_or(intel_cmd::IntelSource::Embedded, intel_cmd::IntelSource::Dir)
+}
+
 fn id_prefix() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
     format!("sd-{ms:x}-")
 }
 
-fn build_engine(
-    config: &Config,
-    policy: Arc<dyn Policy>,
-    data: Option<&Path>,
-) -> anyhow::Result<Engine> {
+fn build_engine(config: &Config, policy: Arc<dyn Policy>, data: Option<&Path>) -> anyhow::Result<Engine> {
     let mut options = config.engine.clone();
     options.id_prefix = id_prefix();
     match data {
-        Some(dir) => Engine::open_durable(
-            policy,
-            config.store.clone(),
-            dir,
-            config.journal.clone(),
-            options,
-        )
-        .with_context(|| format!("opening state in {}", dir.display())),
+        Some(dir) => Engine::open_durable(policy, config.store.clone(), dir, config.journal.clone(), options)
+            .with_context(|| format!("opening state in {}", dir.display())),
         None => Ok(Engine::in_memory(policy, config.store.clone(), options)),
     }
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve {
-            config,
-            data,
-            listen,
-            policy,
-        } => {
+        Command::Serve { config, data, listen, policy, intel } => {
             let config = Config::load(config.as_deref())?;
             let policy = load_policy(policy.as_deref().or(config.policy_file.as_deref()))?;
             let data = data.or_else(|| config.data_dir.clone());
             let engine = Arc::new(build_engine(&config, policy, data.as_deref())?);
+            let intel_source = intel_source(intel.or_else(|| config.intel_dir.clone()));
+            let loaded = intel_cmd::load(&intel_source)?;
+            tracing::info!(version = loaded.version(), load_ms = loaded.load_time().as_millis() as u64, "intel loaded");
+            engine.set_intel(Arc::new(loaded));
+            let reloader: sheepdog_server::IntelReloader = {
+                let engine = engine.clone();
+                Arc::new(move || {
+                    let intel = intel_cmd::load(&intel_source).map_err(|e| format!("{e:#}"))?;
+                    let version = intel.version().to_string();
+                    engine.set_intel(Arc::new(intel));
+                    Ok(version)
+                })
+            };
             let listen = listen.unwrap_or(config.listen);
             let options = sheepdog_server::ServerOptions {
                 api_keys: config.api_keys.clone(),
+                admin_keys: config.admin_keys.clone(),
                 snapshot_interval: data.as_ref().map(|_| config.snapshot_interval),
+                intel_reloader: Some(reloader),
             };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .with_context(|| format!("binding {listen}"))?;
+                let listener =
+                    tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
                 let addr = listener.local_addr()?;
                 println!("sheepdog listening on {addr}");
                 let state = sheepdog_server::AppState::new(engine, &options);
@@ -183,30 +187,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Score {
-            policy,
-            state,
-            config,
-            explain,
-            input,
-        } => {
+        Command::Score { policy, state, config, explain, input, intel } => {
             let config = Config::load(config.as_deref())?;
             let policy = load_policy(policy.as_deref().or(config.policy_file.as_deref()))?;
             let engine = build_engine(&config, policy, state.as_deref())?;
+            engine.set_intel(Arc::new(intel_cmd::load(&intel_source(intel.or_else(|| config.intel_dir.clone())))?));
             score::run(&engine, input.as_deref(), explain)
         }
+        Command::Intel(cmd) => intel_cmd::run(cmd),
         Command::GenLoad { count, seed, users } => {
-            let options = sheepdog_sim::load::LoadOptions {
-                count,
-                seed,
-                users,
-                ..Default::default()
-            };
+            let options = sheepdog_sim::load::LoadOptions { count, seed, users, ..Default::default() };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            match sheepdog_sim::load::write_load(&options, &mut out)
-                .and_then(|_| std::io::Write::flush(&mut out))
-            {
+            match sheepdog_sim::load::write_load(&options, &mut out).and_then(|_| std::io::Write::flush(&mut out)) {
                 Ok(()) => Ok(ExitCode::SUCCESS),
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
                 Err(e) => Err(e.into()),

@@ -64,9 +64,7 @@ fn memchr(b: &[u8]) -> Option<usize> {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 enum Answer {
@@ -87,10 +85,8 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
     let progress = if io::stderr().is_terminal() {
         let bar = match size {
             Some(n) => indicatif::ProgressBar::new(n).with_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             ),
             None => indicatif::ProgressBar::new_spinner(),
         };
@@ -125,20 +121,13 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
             line_no += 1;
             let answer = match line {
                 Line::TooLong(n) => Answer::Error(
-                    EventError::new(
-                        ErrorCode::TooLarge,
-                        None,
-                        format!("line is {n} bytes; the limit is {MAX_LINE}"),
-                    ),
+                    EventError::new(ErrorCode::TooLarge, None, format!("line is {n} bytes; the limit is {MAX_LINE}")),
                     line_no,
                 ),
                 Line::Ok(bytes) => {
                     bytes_read += bytes.len() as u64 + 1;
                     let answer = if bytes.trim_ascii().is_empty() {
-                        Answer::Error(
-                            EventError::new(ErrorCode::InvalidJson, None, "empty line"),
-                            line_no,
-                        )
+                        Answer::Error(EventError::new(ErrorCode::InvalidJson, None, "empty line"), line_no)
                     } else {
                         match parse_event(&bytes) {
                             Err(e) => Answer::Error(e, line_no),

@@ -1,6 +1,8 @@
 //! Engine tests: every signal fires from a short event sequence, and a near-miss legitimate
 //! sequence does not; idempotency; durability across restarts.
 
+mod intel;
+
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -13,11 +15,7 @@ const T0: i64 = 1_764_000_000_000;
 const MIN: i64 = 60_000;
 
 fn engine() -> Engine {
-    Engine::in_memory(
-        Arc::new(BuiltinPolicy::default()),
-        MemoryStoreOptions::default(),
-        EngineOptions::default(),
-    )
+    Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default())
 }
 
 fn decide(e: &Engine, event: Value) -> Arc<Decision> {
@@ -41,10 +39,7 @@ fn device_flags_fire_and_clean_devices_do_not() {
         &e,
         json!({"type":"login","timestamp":T0,"device":{"id":"d","emulator":true,"rooted":true,"hooked":true}}),
     );
-    assert_eq!(
-        codes(&d),
-        ["device.emulator", "device.hooked", "device.rooted"]
-    );
+    assert_eq!(codes(&d), ["device.emulator", "device.hooked", "device.rooted"]);
     assert_eq!(d.score, 90);
     assert_eq!(d.decision, Outcome::Deny);
     let clean = decide(
@@ -224,19 +219,13 @@ fn sms_burst_on_one_number() {
     let e = engine();
     let mut d = None;
     for i in 0..5 {
-        d = Some(decide(
-            &e,
-            json!({"type":"sms_code_request","timestamp":T0 + i * MIN,"phone":"+8613912345678"}),
-        ));
+        d = Some(decide(&e, json!({"type":"sms_code_request","timestamp":T0 + i * MIN,"phone":"+8613912345678"})));
     }
     assert!(codes(&d.unwrap()).contains(&"phone.sms_burst"));
     // Near miss: a user who retries twice.
     let e = engine();
     for i in 0..3 {
-        let d = decide(
-            &e,
-            json!({"type":"sms_code_request","timestamp":T0 + i * MIN,"phone":"+8613912345679"}),
-        );
+        let d = decide(&e, json!({"type":"sms_code_request","timestamp":T0 + i * MIN,"phone":"+8613912345679"}));
         assert!(d.reasons.is_empty());
     }
 }
@@ -263,10 +252,8 @@ fn a_repeated_id_returns_the_first_decision_and_counts_once() {
 #[test]
 fn labels_are_recorded_without_scoring() {
     let e = engine();
-    let d = decide(
-        &e,
-        json!({"type":"label","account_id":"a1","attributes":{"label":"fraud"},"device":{"emulator":true}}),
-    );
+    let d =
+        decide(&e, json!({"type":"label","account_id":"a1","attributes":{"label":"fraud"},"device":{"emulator":true}}));
     assert_eq!(d.decision, Outcome::Allow);
     assert!(d.reasons.is_empty() && d.rules.is_empty());
 }
@@ -280,10 +267,7 @@ fn explain_shows_the_features_seen() {
     let f = out.decision.features.as_ref().expect("features");
     assert_eq!(f["registrations_per_fingerprint_1h"], 1.0);
     assert_eq!(f["phones_per_device_24h"], 1.0);
-    assert!(
-        !f.contains_key("sms_requests_per_phone_10m"),
-        "features of other event types are absent"
-    );
+    assert!(!f.contains_key("sms_requests_per_phone_10m"), "features of other event types are absent");
 }
 
 #[test]
@@ -299,7 +283,8 @@ fn durable_state_survives_a_restart() {
         )
         .unwrap()
     };
-    let ev = |i: i64| json!({"id":format!("e{i}"),"type":"sms_code_request","timestamp":T0 + i,"phone":"+8613600000000"});
+    let ev =
+        |i: i64| json!({"id":format!("e{i}"),"type":"sms_code_request","timestamp":T0 + i,"phone":"+8613600000000"});
     let first;
     {
         let e = open();
@@ -313,24 +298,14 @@ fn durable_state_survives_a_restart() {
         e.journal().unwrap().flush().unwrap();
     }
     let e = open();
-    assert_eq!(
-        *decide(&e, ev(0)),
-        *first,
-        "the idempotency memory is replayed"
-    );
+    assert_eq!(*decide(&e, ev(0)), *first, "the idempotency memory is replayed");
     decide(&e, ev(3));
     let d = decide(&e, ev(4));
-    assert!(
-        codes(&d).contains(&"phone.sms_burst"),
-        "three requests before the restart still count"
-    );
+    assert!(codes(&d).contains(&"phone.sms_burst"), "three requests before the restart still count");
     e.snapshot().unwrap();
     e.shutdown().unwrap();
     drop(e);
     let e = open();
     let d = decide(&e, ev(5));
-    assert_eq!(
-        d.reasons[0].message,
-        "6 verification codes were requested for this number in the last 10 minutes"
-    );
+    assert_eq!(d.reasons[0].message, "6 verification codes were requested for this number in the last 10 minutes");
 }

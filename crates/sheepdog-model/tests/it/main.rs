@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use sheepdog_model::{
-    parse_event, parse_event_value, Changed, Device, ErrorCode, Event, EventError, EventType,
-    LabelValue, Profile, Session, Timestamp, LIMITS,
+    parse_event, parse_event_value, Changed, Device, ErrorCode, Event, EventError, EventType, LabelValue, Profile,
+    Session, Timestamp, LIMITS,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -47,8 +47,7 @@ fn error_invariants(e: &EventError) -> Result<(), String> {
         return Err(format!("error has an empty message: {e:?}"));
     }
     let text = serde_json::to_string(e).map_err(|x| format!("error does not serialize: {x}"))?;
-    let body: Value =
-        serde_json::from_str(&text).map_err(|x| format!("error body is not JSON: {x}: {text}"))?;
+    let body: Value = serde_json::from_str(&text).map_err(|x| format!("error body is not JSON: {x}: {text}"))?;
     let expected = json!({
         "error": {
             "code": e.code.as_str(),
@@ -57,9 +56,7 @@ fn error_invariants(e: &EventError) -> Result<(), String> {
         }
     });
     if body != expected {
-        return Err(format!(
-            "error body {text} is not exactly {expected} (code, message, field)"
-        ));
+        return Err(format!("error body {text} is not exactly {expected} (code, message, field)"));
     }
     Ok(())
 }
@@ -92,10 +89,9 @@ fn verify(input: &[u8], expected: &Expect) -> Result<Option<Event<'static>>, Str
             }
             Ok(None)
         }
-        (Ok(ev), Expect::Err(code, field)) => Err(format!(
-            "input {}\n    expected: {code} at {field:?}\n    actual:   Ok({ev:?})",
-            show(input)
-        )),
+        (Ok(ev), Expect::Err(code, field)) => {
+            Err(format!("input {}\n    expected: {code} at {field:?}\n    actual:   Ok({ev:?})", show(input)))
+        }
         (Err(e), Expect::Ok) => Err(format!(
             "input {}\n    expected: Ok\n    actual:   {} at {:?} ({})",
             show(input),
@@ -131,11 +127,7 @@ fn check_table<S: AsRef<[u8]>>(name: &str, cases: impl IntoIterator<Item = (S, E
     }
     assert!(n > 0, "{name}: empty table");
     if !failures.is_empty() {
-        panic!(
-            "{name}: {} of {n} cases failed:\n  {}",
-            failures.len(),
-            failures.join("\n  ")
-        );
+        panic!("{name}: {} of {n} cases failed:\n  {}", failures.len(), failures.join("\n  "));
     }
 }
 
@@ -160,9 +152,7 @@ fn set_path(root: &mut Value, path: &str, v: Value) {
             obj.insert(p.to_string(), v);
             return;
         }
-        cur = obj
-            .entry(p.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
+        cur = obj.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
     }
 }
 
@@ -175,26 +165,11 @@ fn login(extra: Value) -> String {
     root.to_string()
 }
 
-const KNOWN_TYPES: [&str; 7] = [
-    "sms_code_request",
-    "registration",
-    "login",
-    "profile_update",
-    "content",
-    "promo_claim",
-    "label",
-];
+const KNOWN_TYPES: [&str; 7] =
+    ["sms_code_request", "registration", "login", "profile_update", "content", "promo_claim", "label"];
 
-const KNOWN_CHANGED: [&str; 8] = [
-    "password",
-    "phone",
-    "email",
-    "nickname",
-    "avatar",
-    "bio",
-    "device_binding",
-    "identity",
-];
+const KNOWN_CHANGED: [&str; 8] =
+    ["password", "phone", "email", "nickname", "avatar", "bio", "device_binding", "identity"];
 
 // ---------------------------------------------------------------------------------------------
 // Event types
@@ -216,11 +191,7 @@ fn every_non_label_type_parses_from_a_bare_event() {
         let ev = parse_ok(json!({ "type": name }).to_string());
         assert_eq!(ev.event_type.as_str(), *name);
         assert_eq!(ev.label, None, "{name}");
-        assert_eq!(
-            ev,
-            Event::new(ev.event_type),
-            "a bare {name} event has nothing but its type"
-        );
+        assert_eq!(ev, Event::new(ev.event_type), "a bare {name} event has nothing but its type");
     }
 }
 
@@ -249,22 +220,10 @@ fn every_type_parses_with_its_typical_fields() {
 #[test]
 fn label_events() {
     let cases: Vec<(Value, LabelValue)> = vec![
-        (
-            json!({"type": "label", "account_id": "a1", "attributes": {"label": "fraud"}}),
-            LabelValue::Fraud,
-        ),
-        (
-            json!({"type": "label", "account_id": "a1", "attributes": {"label": "legit"}}),
-            LabelValue::Legit,
-        ),
-        (
-            json!({"type": "label", "phone": "+8617012345678", "attributes": {"label": "fraud"}}),
-            LabelValue::Fraud,
-        ),
-        (
-            json!({"type": "label", "device": {"id": "dev-9"}, "attributes": {"label": "legit"}}),
-            LabelValue::Legit,
-        ),
+        (json!({"type": "label", "account_id": "a1", "attributes": {"label": "fraud"}}), LabelValue::Fraud),
+        (json!({"type": "label", "account_id": "a1", "attributes": {"label": "legit"}}), LabelValue::Legit),
+        (json!({"type": "label", "phone": "+8617012345678", "attributes": {"label": "fraud"}}), LabelValue::Fraud),
+        (json!({"type": "label", "device": {"id": "dev-9"}, "attributes": {"label": "legit"}}), LabelValue::Legit),
         (
             json!({"type": "label", "account_id": "a1", "phone": "+8617012345678",
                    "device": {"id": "d"}, "attributes": {"label": "fraud", "source": "manual"}}),
@@ -300,18 +259,9 @@ fn label_errors() {
     check_table(
         "label errors",
         [
-            (
-                label(json!({"account_id": "a1"})),
-                err("missing_field", "attributes.label"),
-            ),
-            (
-                label(json!({"account_id": "a1", "attributes": null})),
-                err("missing_field", "attributes.label"),
-            ),
-            (
-                label(json!({"account_id": "a1", "attributes": {}})),
-                err("missing_field", "attributes.label"),
-            ),
+            (label(json!({"account_id": "a1"})), err("missing_field", "attributes.label")),
+            (label(json!({"account_id": "a1", "attributes": null})), err("missing_field", "attributes.label")),
+            (label(json!({"account_id": "a1", "attributes": {}})), err("missing_field", "attributes.label")),
             (
                 label(json!({"account_id": "a1", "attributes": {"label": null}})),
                 err("missing_field", "attributes.label"),
@@ -328,14 +278,8 @@ fn label_errors() {
                 label(json!({"account_id": "a1", "attributes": {"label": "bad"}})),
                 err("invalid_value", "attributes.label"),
             ),
-            (
-                label(json!({"account_id": "a1", "attributes": {"label": ""}})),
-                err("invalid_value", "attributes.label"),
-            ),
-            (
-                label(json!({"account_id": "a1", "attributes": {"label": 1}})),
-                err("invalid_value", "attributes.label"),
-            ),
+            (label(json!({"account_id": "a1", "attributes": {"label": ""}})), err("invalid_value", "attributes.label")),
+            (label(json!({"account_id": "a1", "attributes": {"label": 1}})), err("invalid_value", "attributes.label")),
             (
                 label(json!({"account_id": "a1", "attributes": {"label": true}})),
                 err("invalid_value", "attributes.label"),
@@ -345,19 +289,11 @@ fn label_errors() {
                 err("invalid_value", "attributes.label"),
             ),
             // A label needs a subject: account_id, phone or device.id.
+            (label(json!({"attributes": {"label": "fraud"}})), err("missing_field", "account_id")),
+            (label(json!({"attributes": {"label": "fraud"}, "device": {}})), err("missing_field", "account_id")),
             (
-                label(json!({"attributes": {"label": "fraud"}})),
-                err("missing_field", "account_id"),
-            ),
-            (
-                label(json!({"attributes": {"label": "fraud"}, "device": {}})),
-                err("missing_field", "account_id"),
-            ),
-            (
-                label(
-                    json!({"attributes": {"label": "fraud"}, "device": {"id": null,
-                       "fingerprint": "fp"}}),
-                ),
+                label(json!({"attributes": {"label": "fraud"}, "device": {"id": null,
+                       "fingerprint": "fp"}})),
                 err("missing_field", "account_id"),
             ),
             (
@@ -651,10 +587,7 @@ fn bad_timestamps() {
     .map(|v| (with("timestamp", v), bad.clone()))
     .collect();
     // Integers beyond u64 arrive as floats.
-    cases.push((
-        r#"{"type":"login","timestamp":99999999999999999999999}"#.into(),
-        bad.clone(),
-    ));
+    cases.push((r#"{"type":"login","timestamp":99999999999999999999999}"#.into(), bad.clone()));
     cases.push((r#"{"type":"login","timestamp":1e3}"#.into(), bad.clone()));
     check_table("bad timestamps", cases);
 }
@@ -662,14 +595,8 @@ fn bad_timestamps() {
 #[test]
 fn a_timestamp_before_1970_by_a_fraction_of_a_millisecond_is_rejected() {
     // Everything before 1970 is rejected, including instants less than 1 ms before the epoch.
-    check(
-        with("timestamp", json!("1969-12-31T23:59:59.9999Z")),
-        err("invalid_timestamp", "timestamp"),
-    );
-    check(
-        with("timestamp", json!("1970-01-01T07:59:59.9999+08:00")),
-        err("invalid_timestamp", "timestamp"),
-    );
+    check(with("timestamp", json!("1969-12-31T23:59:59.9999Z")), err("invalid_timestamp", "timestamp"));
+    check(with("timestamp", json!("1970-01-01T07:59:59.9999+08:00")), err("invalid_timestamp", "timestamp"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -701,53 +628,23 @@ const TOP_LEVEL: &[(&str, Probe)] = &[
 /// Every nested optional field and a probe that says it is absent (its parent being present).
 const NESTED: &[(&str, Probe)] = &[
     ("device.id", |e| e.device.as_ref().unwrap().id.is_none()),
-    ("device.fingerprint", |e| {
-        e.device.as_ref().unwrap().fingerprint.is_none()
-    }),
-    ("device.model", |e| {
-        e.device.as_ref().unwrap().model.is_none()
-    }),
+    ("device.fingerprint", |e| e.device.as_ref().unwrap().fingerprint.is_none()),
+    ("device.model", |e| e.device.as_ref().unwrap().model.is_none()),
     ("device.os", |e| e.device.as_ref().unwrap().os.is_none()),
-    ("device.emulator", |e| {
-        e.device.as_ref().unwrap().emulator.is_none()
-    }),
-    ("device.rooted", |e| {
-        e.device.as_ref().unwrap().rooted.is_none()
-    }),
-    ("device.hooked", |e| {
-        e.device.as_ref().unwrap().hooked.is_none()
-    }),
-    ("device.sim_present", |e| {
-        e.device.as_ref().unwrap().sim_present.is_none()
-    }),
-    ("device.sim_phone_match", |e| {
-        e.device.as_ref().unwrap().sim_phone_match.is_none()
-    }),
-    ("session.form_fill_ms", |e| {
-        e.session.as_ref().unwrap().form_fill_ms.is_none()
-    }),
-    ("session.sms_code_entry_ms", |e| {
-        e.session.as_ref().unwrap().sms_code_entry_ms.is_none()
-    }),
-    ("session.captcha_solve_ms", |e| {
-        e.session.as_ref().unwrap().captcha_solve_ms.is_none()
-    }),
-    ("session.paste_used", |e| {
-        e.session.as_ref().unwrap().paste_used.is_none()
-    }),
-    ("profile.nickname", |e| {
-        e.profile.as_ref().unwrap().nickname.is_none()
-    }),
+    ("device.emulator", |e| e.device.as_ref().unwrap().emulator.is_none()),
+    ("device.rooted", |e| e.device.as_ref().unwrap().rooted.is_none()),
+    ("device.hooked", |e| e.device.as_ref().unwrap().hooked.is_none()),
+    ("device.sim_present", |e| e.device.as_ref().unwrap().sim_present.is_none()),
+    ("device.sim_phone_match", |e| e.device.as_ref().unwrap().sim_phone_match.is_none()),
+    ("session.form_fill_ms", |e| e.session.as_ref().unwrap().form_fill_ms.is_none()),
+    ("session.sms_code_entry_ms", |e| e.session.as_ref().unwrap().sms_code_entry_ms.is_none()),
+    ("session.captcha_solve_ms", |e| e.session.as_ref().unwrap().captcha_solve_ms.is_none()),
+    ("session.paste_used", |e| e.session.as_ref().unwrap().paste_used.is_none()),
+    ("profile.nickname", |e| e.profile.as_ref().unwrap().nickname.is_none()),
     ("profile.bio", |e| e.profile.as_ref().unwrap().bio.is_none()),
-    ("profile.avatar_hash", |e| {
-        e.profile.as_ref().unwrap().avatar_hash.is_none()
-    }),
-    ("profile.gender", |e| {
-        e.profile.as_ref().unwrap().gender.is_none()
-    }),
-    ("profile.birth_year", |e| {
-        e.profile.as_ref().unwrap().birth_year.is_none()
-    }),
+    ("profile.avatar_hash", |e| e.profile.as_ref().unwrap().avatar_hash.is_none()),
+    ("profile.gender", |e| e.profile.as_ref().unwrap().gender.is_none()),
+    ("profile.birth_year", |e| e.profile.as_ref().unwrap().birth_year.is_none()),
 ];
 
 #[test]
@@ -758,16 +655,10 @@ fn the_probes_cover_every_field_of_the_full_event() {
     }
     let n_fields = |v: &Value| v.as_object().unwrap().len();
     let full_json = full_event_json();
-    assert_eq!(
-        TOP_LEVEL.len() + 1,
-        n_fields(&full_json),
-        "every field but type"
-    );
+    assert_eq!(TOP_LEVEL.len() + 1, n_fields(&full_json), "every field but type");
     assert_eq!(
         NESTED.len(),
-        n_fields(&full_json["device"])
-            + n_fields(&full_json["session"])
-            + n_fields(&full_json["profile"])
+        n_fields(&full_json["device"]) + n_fields(&full_json["session"]) + n_fields(&full_json["profile"])
     );
 }
 
@@ -877,11 +768,7 @@ fn unknown_fields_are_ignored() {
         input["device"]["Emulator"] = v.clone();
         input["session"]["typing_cadence"] = v.clone();
         input["profile"]["age"] = v.clone();
-        assert_eq!(
-            parse_ok(input.to_string()),
-            baseline,
-            "unknown fields = {v}"
-        );
+        assert_eq!(parse_ok(input.to_string()), baseline, "unknown fields = {v}");
     }
     // Unknown fields alone do not make an event.
     check(r#"{"kind":"login"}"#, err("missing_field", "type"));
@@ -945,17 +832,7 @@ fn wrong_json_types_name_the_dotted_field() {
         "profile.gender",
     ];
     for f in string_fields {
-        add(
-            f,
-            vec![
-                json!(1),
-                json!(1.5),
-                json!(true),
-                json!([]),
-                json!({}),
-                json!(["x"]),
-            ],
-        );
+        add(f, vec![json!(1), json!(1.5), json!(true), json!([]), json!({}), json!(["x"])]);
     }
     for f in [
         "device.emulator",
@@ -965,83 +842,35 @@ fn wrong_json_types_name_the_dotted_field() {
         "device.sim_phone_match",
         "session.paste_used",
     ] {
-        add(
-            f,
-            vec![
-                json!("yes"),
-                json!("true"),
-                json!(1),
-                json!(0),
-                json!([]),
-                json!({}),
-            ],
-        );
+        add(f, vec![json!("yes"), json!("true"), json!(1), json!(0), json!([]), json!({})]);
     }
-    for f in [
-        "session.form_fill_ms",
-        "session.sms_code_entry_ms",
-        "session.captcha_solve_ms",
-    ] {
+    for f in ["session.form_fill_ms", "session.sms_code_entry_ms", "session.captcha_solve_ms"] {
         add(f, vec![json!("100"), json!(true), json!([100]), json!({})]);
     }
     add(
         "profile.birth_year",
-        vec![
-            json!("1990"),
-            json!(1990.5),
-            json!(1990.0),
-            json!(true),
-            json!([1990]),
-            json!(u64::MAX),
-        ],
+        vec![json!("1990"), json!(1990.5), json!(1990.0), json!(true), json!([1990]), json!(u64::MAX)],
     );
     for f in ["device", "session", "profile", "attributes"] {
-        add(
-            f,
-            vec![json!("x"), json!(1), json!(true), json!([]), json!([{}])],
-        );
+        add(f, vec![json!("x"), json!(1), json!(true), json!([]), json!([{}])]);
     }
-    add(
-        "changed",
-        vec![json!("password"), json!(1), json!(true), json!({})],
-    );
+    add("changed", vec![json!("password"), json!(1), json!(true), json!({})]);
     add("timestamp", vec![json!(true), json!([]), json!({})]);
     add("type", vec![json!(1), json!(true), json!([]), json!({})]);
     // Errors inside `changed` name the index.
     cases.push((with("changed", json!([1])), wt("changed[0]")));
     cases.push((with("changed", json!(["password", null])), wt("changed[1]")));
-    cases.push((
-        with("changed", json!(["password", "email", ["phone"]])),
-        wt("changed[2]"),
-    ));
+    cases.push((with("changed", json!(["password", "email", ["phone"]])), wt("changed[2]")));
     // The exact examples of the contract brief.
-    cases.push((
-        r#"{"type":"login","device":{"emulator":"yes"}}"#.into(),
-        wt("device.emulator"),
-    ));
-    cases.push((
-        r#"{"type":"login","session":{"paste_used":1}}"#.into(),
-        wt("session.paste_used"),
-    ));
-    cases.push((
-        r#"{"type":"login","changed":"password"}"#.into(),
-        wt("changed"),
-    ));
-    cases.push((
-        r#"{"type":"login","attributes":[1,2]}"#.into(),
-        wt("attributes"),
-    ));
-    cases.push((
-        r#"{"type":"login","profile":{"birth_year":"1990"}}"#.into(),
-        wt("profile.birth_year"),
-    ));
+    cases.push((r#"{"type":"login","device":{"emulator":"yes"}}"#.into(), wt("device.emulator")));
+    cases.push((r#"{"type":"login","session":{"paste_used":1}}"#.into(), wt("session.paste_used")));
+    cases.push((r#"{"type":"login","changed":"password"}"#.into(), wt("changed")));
+    cases.push((r#"{"type":"login","attributes":[1,2]}"#.into(), wt("attributes")));
+    cases.push((r#"{"type":"login","profile":{"birth_year":"1990"}}"#.into(), wt("profile.birth_year")));
     cases.push((r#"{"type":"login","id":42}"#.into(), wt("id")));
     cases.push((r#"{"id":42,"type":"login"}"#.into(), wt("id")));
     // Phone numbers are strings, even though they are digits.
-    cases.push((
-        r#"{"type":"login","phone":8617012345678}"#.into(),
-        wt("phone"),
-    ));
+    cases.push((r#"{"type":"login","phone":8617012345678}"#.into(), wt("phone")));
     check_table("wrong JSON types", cases);
 }
 
@@ -1050,11 +879,7 @@ fn wrong_type_messages_say_what_was_expected() {
     let e = parse_event(br#"{"type":"login","device":{"emulator":"yes"}}"#).unwrap_err();
     assert_eq!(e.code, ErrorCode::WrongType);
     assert!(e.message.contains("bool"), "{}", e.message);
-    assert!(
-        !e.message.contains(" at line "),
-        "positions are not part of the message: {}",
-        e.message
-    );
+    assert!(!e.message.contains(" at line "), "positions are not part of the message: {}", e.message);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1068,20 +893,14 @@ fn type_errors() {
         [
             (r#"{}"#.to_string(), err("missing_field", "type")),
             (r#"{"type":null}"#.into(), err("missing_field", "type")),
-            (
-                r#"{"id":"e1","phone":"+8617012345678"}"#.into(),
-                err("missing_field", "type"),
-            ),
+            (r#"{"id":"e1","phone":"+8617012345678"}"#.into(), err("missing_field", "type")),
             (r#"{"type":"signup"}"#.into(), err("unknown_type", "type")),
             (r#"{"type":""}"#.into(), err("unknown_type", "type")),
             (r#"{"type":"Login"}"#.into(), err("unknown_type", "type")),
             (r#"{"type":"LOGIN"}"#.into(), err("unknown_type", "type")),
             (r#"{"type":" login"}"#.into(), err("unknown_type", "type")),
             (r#"{"type":"login "}"#.into(), err("unknown_type", "type")),
-            (
-                r#"{"type":"sms-code-request"}"#.into(),
-                err("unknown_type", "type"),
-            ),
+            (r#"{"type":"sms-code-request"}"#.into(), err("unknown_type", "type")),
             (r#"{"type":"labels"}"#.into(), err("unknown_type", "type")),
         ],
     );
@@ -1099,11 +918,7 @@ fn unknown_type_message_lists_the_known_types() {
         for t in KNOWN_TYPES {
             assert!(e.message.contains(t), "{t} missing from {:?}", e.message);
         }
-        assert!(
-            e.message.len() < 1_000,
-            "the message does not echo a huge type: {} bytes",
-            e.message.len()
-        );
+        assert!(e.message.len() < 1_000, "the message does not echo a huge type: {} bytes", e.message.len());
     }
     let e = parse_event(br#"{"type":"signup"}"#).unwrap_err();
     assert!(e.message.contains("signup"), "{}", e.message);
@@ -1178,9 +993,7 @@ fn ip_addresses() {
         let input = with("ip", json!(s));
         match (parse_event(input.as_bytes()), expected) {
             (Ok(ev), Some(ip)) if ev.ip == Some(ip) => {}
-            (Err(e), None)
-                if e.code == ErrorCode::InvalidIp && e.field.as_deref() == Some("ip") =>
-            {
+            (Err(e), None) if e.code == ErrorCode::InvalidIp && e.field.as_deref() == Some("ip") => {
                 error_invariants(&e).unwrap();
             }
             (got, want) => failures.push(format!("ip {s:?}: expected {want:?}, got {got:?}")),
@@ -1224,10 +1037,7 @@ fn emails() {
         [
             (with("email", json!("a@b.c")), ok()),
             (with("email", json!("Sheep.Dog+tag@example.co.uk")), ok()),
-            (
-                with("email", json!("no-at-sign")),
-                err("invalid_value", "email"),
-            ),
+            (with("email", json!("no-at-sign")), err("invalid_value", "email")),
             (with("email", json!("")), err("invalid_value", "email")),
         ],
     );
@@ -1247,10 +1057,7 @@ fn ids() {
             (with("id", json!("🐑".repeat(128))), ok()),
             (with("id", json!("🐑".repeat(129))), err("too_long", "id")),
             (with("id", json!("é".repeat(128))), ok()),
-            (
-                with("id", json!("x".repeat(100_000))),
-                err("too_long", "id"),
-            ),
+            (with("id", json!("x".repeat(100_000))), err("too_long", "id")),
             (with("id", json!("")), err("invalid_value", "id")),
         ],
     );
@@ -1285,27 +1092,12 @@ fn text_is_limited_to_64_kib() {
         "text limit",
         [
             (with_type("content", "text", json!("")), ok()),
-            (
-                with_type("content", "text", json!("a".repeat(65_536))),
-                ok(),
-            ),
-            (
-                with_type("content", "text", json!("a".repeat(65_537))),
-                err("too_long", "text"),
-            ),
+            (with_type("content", "text", json!("a".repeat(65_536))), ok()),
+            (with_type("content", "text", json!("a".repeat(65_537))), err("too_long", "text")),
             // 64 KiB is bytes: 21 846 three-byte characters are 65 538 bytes.
-            (
-                with_type("content", "text", json!("中".repeat(21_845))),
-                ok(),
-            ),
-            (
-                with_type("content", "text", json!("中".repeat(21_846))),
-                err("too_long", "text"),
-            ),
-            (
-                with_type("content", "text", json!("a".repeat(1 << 20))),
-                err("too_long", "text"),
-            ),
+            (with_type("content", "text", json!("中".repeat(21_845))), ok()),
+            (with_type("content", "text", json!("中".repeat(21_846))), err("too_long", "text")),
+            (with_type("content", "text", json!("a".repeat(1 << 20))), err("too_long", "text")),
         ],
     );
 }
@@ -1315,33 +1107,18 @@ fn string_fields_have_limits() {
     let mut cases = Vec::new();
     for (field, limit) in string_limits() {
         cases.push((with(field, json!("a".repeat(limit))), ok()));
-        cases.push((
-            with(field, json!("a".repeat(limit + 1))),
-            err("too_long", field),
-        ));
+        cases.push((with(field, json!("a".repeat(limit + 1))), err("too_long", field)));
     }
     // email: needs an @.
     let email = |n: usize| format!("{}@b", "a".repeat(n - 2));
     cases.push((with("email", json!(email(LIMITS.email))), ok()));
-    cases.push((
-        with("email", json!(email(LIMITS.email + 1))),
-        err("too_long", "email"),
-    ));
+    cases.push((with("email", json!(email(LIMITS.email + 1))), err("too_long", "email")));
     // phone: digits padded with spaces.
     let phone = |n: usize| format!("+8617012345678{}", " ".repeat(n - 14));
     cases.push((with("phone", json!(phone(LIMITS.phone))), ok()));
-    cases.push((
-        with("phone", json!(phone(LIMITS.phone + 1))),
-        err("too_long", "phone"),
-    ));
-    cases.push((
-        with("region", json!("a".repeat(LIMITS.short + 1))),
-        err("too_long", "region"),
-    ));
-    cases.push((
-        with("ip", json!("1".repeat(LIMITS.short + 1))),
-        err("too_long", "ip"),
-    ));
+    cases.push((with("phone", json!(phone(LIMITS.phone + 1))), err("too_long", "phone")));
+    cases.push((with("region", json!("a".repeat(LIMITS.short + 1))), err("too_long", "region")));
+    cases.push((with("ip", json!("1".repeat(LIMITS.short + 1))), err("too_long", "ip")));
     check_table("string limits", cases);
 }
 
@@ -1353,26 +1130,11 @@ fn birth_year_range() {
             (with("profile.birth_year", json!(1900)), ok()),
             (with("profile.birth_year", json!(1990)), ok()),
             (with("profile.birth_year", json!(2100)), ok()),
-            (
-                with("profile.birth_year", json!(1899)),
-                err("invalid_value", "profile.birth_year"),
-            ),
-            (
-                with("profile.birth_year", json!(2101)),
-                err("invalid_value", "profile.birth_year"),
-            ),
-            (
-                with("profile.birth_year", json!(0)),
-                err("invalid_value", "profile.birth_year"),
-            ),
-            (
-                with("profile.birth_year", json!(-1990)),
-                err("invalid_value", "profile.birth_year"),
-            ),
-            (
-                with("profile.birth_year", json!(i64::MAX)),
-                err("invalid_value", "profile.birth_year"),
-            ),
+            (with("profile.birth_year", json!(1899)), err("invalid_value", "profile.birth_year")),
+            (with("profile.birth_year", json!(2101)), err("invalid_value", "profile.birth_year")),
+            (with("profile.birth_year", json!(0)), err("invalid_value", "profile.birth_year")),
+            (with("profile.birth_year", json!(-1990)), err("invalid_value", "profile.birth_year")),
+            (with("profile.birth_year", json!(i64::MAX)), err("invalid_value", "profile.birth_year")),
         ],
     );
 }
@@ -1402,28 +1164,18 @@ fn changed_entries() {
         "changed errors",
         [
             (with("changed", json!(["passwd"])), iv(0)),
-            (
-                with("changed", json!(["password", "phone", "username"])),
-                iv(2),
-            ),
+            (with("changed", json!(["password", "phone", "username"])), iv(2)),
             (with("changed", json!(["password", "Phone"])), iv(1)),
             (with("changed", json!([""])), iv(0)),
             (with("changed", json!(["device-binding"])), iv(0)),
             (with("changed", json!([" email"])), iv(0)),
             (with("changed", json!(vec!["password"; 16])), ok()),
-            (
-                with("changed", json!(vec!["password"; 17])),
-                err("too_long", "changed"),
-            ),
+            (with("changed", json!(vec!["password"; 17])), err("too_long", "changed")),
         ],
     );
     let e = parse_event(with("changed", json!(["username"])).as_bytes()).unwrap_err();
     for name in KNOWN_CHANGED {
-        assert!(
-            e.message.contains(name),
-            "{name} missing from {:?}",
-            e.message
-        );
+        assert!(e.message.contains(name), "{name} missing from {:?}", e.message);
     }
 }
 
@@ -1454,10 +1206,7 @@ fn the_first_error_in_document_order_is_not_required_but_one_field_is_named() {
         ("invalid_timestamp", "timestamp"),
         ("invalid_value", "region"),
     ];
-    assert!(
-        allowed.contains(&(e.code.as_str(), e.field.as_deref().unwrap_or(""))),
-        "{e:?}"
-    );
+    assert!(allowed.contains(&(e.code.as_str(), e.field.as_deref().unwrap_or(""))), "{e:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1512,10 +1261,7 @@ fn malformed_json_is_invalid_json_without_a_field() {
     .map(|s| (s.as_bytes().to_vec(), ij.clone()))
     .collect();
     // Invalid UTF-8 inside a string the contract reads.
-    cases.push((
-        b"{\"type\":\"login\",\"id\":\"\xff\xfe\"}".to_vec(),
-        ij.clone(),
-    ));
+    cases.push((b"{\"type\":\"login\",\"id\":\"\xff\xfe\"}".to_vec(), ij.clone()));
     cases.push((b"{\"type\":\"log\xc3in\"}".to_vec(), ij.clone()));
     // Raw bytes.
     cases.push((vec![0xff, 0xfe, 0x00], ij.clone()));
@@ -1529,14 +1275,8 @@ fn invalid_utf8_in_an_ignored_field_is_still_malformed_json() {
     check_table(
         "invalid UTF-8 in unknown fields",
         [
-            (
-                b"{\"type\":\"login\",\"x\":\"\xff\"}".to_vec(),
-                err_top("invalid_json"),
-            ),
-            (
-                b"{\"type\":\"login\",\"\xff\":1}".to_vec(),
-                err_top("invalid_json"),
-            ),
+            (b"{\"type\":\"login\",\"x\":\"\xff\"}".to_vec(), err_top("invalid_json")),
+            (b"{\"type\":\"login\",\"\xff\":1}".to_vec(), err_top("invalid_json")),
         ],
     );
 }
@@ -1566,21 +1306,10 @@ fn a_non_object_is_wrong_type_without_a_field() {
 
 #[test]
 fn a_non_object_followed_by_garbage_or_truncated_is_an_error_without_a_field() {
-    for input in [
-        "[] x",
-        "1 2",
-        "\"a\" \"b\"",
-        "null}",
-        "[{\"type\":\"login\"}",
-        "[1,",
-        "{\"a\":1} [",
-    ] {
+    for input in ["[] x", "1 2", "\"a\" \"b\"", "null}", "[{\"type\":\"login\"}", "[1,", "{\"a\":1} ["] {
         let e = parse_event(input.as_bytes()).unwrap_err();
         error_invariants(&e).unwrap();
-        assert!(
-            matches!(e.code, ErrorCode::InvalidJson | ErrorCode::WrongType),
-            "{input}: {e:?}"
-        );
+        assert!(matches!(e.code, ErrorCode::InvalidJson | ErrorCode::WrongType), "{input}: {e:?}");
         assert_eq!(e.field, None, "{input}");
     }
 }
@@ -1614,27 +1343,15 @@ fn objects_are_not_read_positionally_from_arrays() {
         [
             (event17, err_top("wrong_type")),
             (
-                with(
-                    "device",
-                    json!(["d1", "fp", "model", "os", true, true, true, true, true]),
-                ),
+                with("device", json!(["d1", "fp", "model", "os", true, true, true, true, true])),
                 err("wrong_type", "device"),
             ),
             (
-                with(
-                    "device",
-                    json!([null, null, null, null, null, null, null, null, null]),
-                ),
+                with("device", json!([null, null, null, null, null, null, null, null, null])),
                 err("wrong_type", "device"),
             ),
-            (
-                with("session", json!([1000, 2000, 3000, true])),
-                err("wrong_type", "session"),
-            ),
-            (
-                with("profile", json!(["nick", "bio", "hash", "f", 1990])),
-                err("wrong_type", "profile"),
-            ),
+            (with("session", json!([1000, 2000, 3000, true])), err("wrong_type", "session")),
+            (with("profile", json!(["nick", "bio", "hash", "f", 1990])), err("wrong_type", "profile")),
         ],
     );
 }
@@ -1646,23 +1363,13 @@ fn duplicate_fields_are_an_error_naming_the_field() {
     for (input, field) in [
         (r#"{"type":"login","type":"login"}"#, "type"),
         (r#"{"type":"login","id":"a","id":"b"}"#, "id"),
-        (
-            r#"{"type":"login","device":{"id":"a","id":"b"}}"#,
-            "device.id",
-        ),
+        (r#"{"type":"login","device":{"id":"a","id":"b"}}"#, "device.id"),
     ] {
         let e = parse_event(input.as_bytes()).unwrap_err();
         error_invariants(&e).unwrap();
-        assert!(
-            matches!(e.code, ErrorCode::InvalidJson | ErrorCode::InvalidValue),
-            "{input}: {e:?}"
-        );
+        assert!(matches!(e.code, ErrorCode::InvalidJson | ErrorCode::InvalidValue), "{input}: {e:?}");
         assert_eq!(e.field.as_deref(), Some(field), "{input}: {e:?}");
-        assert!(
-            !e.message.contains("must be a JSON object"),
-            "{input}: misleading message {:?}",
-            e.message
-        );
+        assert!(!e.message.contains("must be a JSON object"), "{input}: misleading message {:?}", e.message);
     }
 }
 
@@ -1841,14 +1548,12 @@ fn arb_json() -> impl Strategy<Value = Value> {
         (-10.0f64..100_000_000.0).prop_map(Value::from),
         ".{0,24}".prop_map(Value::String),
         prop::sample::select(INTERESTING_STRINGS).prop_map(|s| Value::String(s.into())),
-        prop::collection::vec(prop::sample::select(&KNOWN_CHANGED[..]), 0..20)
-            .prop_map(|v| json!(v)),
+        prop::collection::vec(prop::sample::select(&KNOWN_CHANGED[..]), 0..20).prop_map(|v| json!(v)),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(arb_key(), inner, 0..8)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(arb_key(), inner, 0..8).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

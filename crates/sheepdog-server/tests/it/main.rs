@@ -14,17 +14,11 @@ use sheepdog_state::MemoryStoreOptions;
 use tower::ServiceExt;
 
 fn state(keys: &[&str]) -> AppState {
-    let engine = Engine::in_memory(
-        Arc::new(BuiltinPolicy::default()),
-        MemoryStoreOptions::default(),
-        EngineOptions::default(),
-    );
+    let engine =
+        Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default());
     AppState::new(
         Arc::new(engine),
-        &ServerOptions {
-            api_keys: keys.iter().map(|k| k.to_string()).collect(),
-            ..Default::default()
-        },
+        &ServerOptions { api_keys: keys.iter().map(|k| k.to_string()).collect(), ..Default::default() },
     )
 }
 
@@ -39,10 +33,7 @@ async fn call(
     if let Some(a) = auth {
         req = req.header(header::AUTHORIZATION, a);
     }
-    let resp = app(state.clone())
-        .oneshot(req.body(body.into()).unwrap())
-        .await
-        .unwrap();
+    let resp = app(state.clone()).oneshot(req.body(body.into()).unwrap()).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(bytes.to_vec()).unwrap())
@@ -51,19 +42,9 @@ async fn call(
 fn error_of(body: &str) -> (String, Value) {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
     let err = &v["error"];
-    assert!(
-        err["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert_eq!(
-        v.as_object().unwrap().len(),
-        1,
-        "only the error object: {body}"
-    );
-    (
-        err["code"].as_str().unwrap().to_string(),
-        err["field"].clone(),
-    )
+    assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_eq!(v.as_object().unwrap().len(), 1, "only the error object: {body}");
+    (err["code"].as_str().unwrap().to_string(), err["field"].clone())
 }
 
 #[tokio::test]
@@ -81,10 +62,7 @@ async fn a_registration_gets_a_full_decision() {
     assert_eq!(d["reasons"][0]["code"], "device.emulator");
     assert!(d["rules"].is_array());
     assert!(d["cluster"].is_null());
-    assert!(d["policy_version"]
-        .as_str()
-        .unwrap()
-        .starts_with("builtin-"));
+    assert!(d["policy_version"].as_str().unwrap().starts_with("builtin-"));
     assert!(d["latency_us"].is_u64());
 }
 
@@ -93,31 +71,11 @@ async fn bad_input_is_a_400_naming_the_field() {
     let s = state(&[]);
     let cases = [
         (r#"{"type":"bogus"}"#, "unknown_type", json!("type")),
-        (
-            r#"{"phone":"+8613800000000"}"#,
-            "missing_field",
-            json!("type"),
-        ),
-        (
-            r#"{"type":"login","device":{"rooted":"no"}}"#,
-            "wrong_type",
-            json!("device.rooted"),
-        ),
-        (
-            r#"{"type":"login","ip":"999.1.1.1"}"#,
-            "invalid_ip",
-            json!("ip"),
-        ),
-        (
-            r#"{"type":"login","phone":"call me"}"#,
-            "invalid_phone",
-            json!("phone"),
-        ),
-        (
-            r#"{"type":"login","timestamp":"yesterday"}"#,
-            "invalid_timestamp",
-            json!("timestamp"),
-        ),
+        (r#"{"phone":"+8613800000000"}"#, "missing_field", json!("type")),
+        (r#"{"type":"login","device":{"rooted":"no"}}"#, "wrong_type", json!("device.rooted")),
+        (r#"{"type":"login","ip":"999.1.1.1"}"#, "invalid_ip", json!("ip")),
+        (r#"{"type":"login","phone":"call me"}"#, "invalid_phone", json!("phone")),
+        (r#"{"type":"login","timestamp":"yesterday"}"#, "invalid_timestamp", json!("timestamp")),
         (r#"{"type":"login""#, "invalid_json", Value::Null),
         (r#"[]"#, "wrong_type", Value::Null),
         ("", "invalid_json", Value::Null),
@@ -128,24 +86,10 @@ async fn bad_input_is_a_400_naming_the_field() {
         assert_eq!(error_of(&resp), (code.to_string(), field), "{body}");
     }
     let long_id = "x".repeat(129);
-    let (status, resp) = call(
-        &s,
-        "POST",
-        "/v1/events",
-        None,
-        json!({"type":"login","id":long_id}).to_string(),
-    )
-    .await;
+    let (status, resp) = call(&s, "POST", "/v1/events", None, json!({"type":"login","id":long_id}).to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_of(&resp), ("too_long".into(), json!("id")));
-    let (status, resp) = call(
-        &s,
-        "POST",
-        "/v1/events?explain=maybe",
-        None,
-        r#"{"type":"login"}"#,
-    )
-    .await;
+    let (status, resp) = call(&s, "POST", "/v1/events?explain=maybe", None, r#"{"type":"login"}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_of(&resp).0, "invalid_value");
 }
@@ -165,13 +109,7 @@ async fn oversize_bodies_are_a_413() {
 async fn api_keys_are_required_when_configured() {
     let s = state(&["k-one", "k-two"]);
     let ev = r#"{"type":"login"}"#;
-    for auth in [
-        None,
-        Some("Bearer nope"),
-        Some("k-one"),
-        Some("Basic k-one"),
-        Some("Bearer k-on"),
-    ] {
+    for auth in [None, Some("Bearer nope"), Some("k-one"), Some("Basic k-one"), Some("Bearer k-on")] {
         let (status, resp) = call(&s, "POST", "/v1/events", auth, ev).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}");
         assert_eq!(error_of(&resp), ("unauthorized".into(), Value::Null));
@@ -192,10 +130,7 @@ async fn batches_answer_in_order_with_errors_in_place() {
     let ndjson = "{\"id\":\"b1\",\"type\":\"login\"}\n{\"type\":\"nope\"}\n\n{\"id\":\"b3\",\"type\":\"sms_code_request\",\"phone\":\"+8613800000000\"}\n";
     let (status, body) = call(&s, "POST", "/v1/events:batch", None, ndjson).await;
     assert_eq!(status, StatusCode::OK);
-    let lines: Vec<Value> = body
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<Value> = body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["event_id"], "b1");
     assert_eq!(lines[1]["error"]["code"], "unknown_type");
@@ -239,22 +174,12 @@ async fn unknown_routes_and_methods_use_the_error_body() {
 #[tokio::test]
 async fn metrics_count_decisions_errors_and_state() {
     let s = state(&[]);
-    call(
-        &s,
-        "POST",
-        "/v1/events",
-        None,
-        r#"{"type":"registration","device":{"id":"d","emulator":true}}"#,
-    )
-    .await;
+    call(&s, "POST", "/v1/events", None, r#"{"type":"registration","device":{"id":"d","emulator":true}}"#).await;
     call(&s, "POST", "/v1/events", None, r#"{"type":"login"}"#).await;
     call(&s, "POST", "/v1/events", None, r#"{"type":"bogus"}"#).await;
     let (status, text) = call(&s, "GET", "/metrics", None, Body::empty()).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        text.contains(r#"sheepdog_decisions_total{type="registration",outcome="challenge"} 1"#),
-        "{text}"
-    );
+    assert!(text.contains(r#"sheepdog_decisions_total{type="registration",outcome="challenge"} 1"#), "{text}");
     assert!(text.contains(r#"sheepdog_decisions_total{type="login",outcome="allow"} 1"#));
     assert!(text.contains(r#"sheepdog_errors_total{code="unknown_type"} 1"#));
     assert!(text.contains("sheepdog_decision_latency_seconds_count 2"));

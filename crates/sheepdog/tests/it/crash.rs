@@ -29,14 +29,9 @@ fn start(data: &std::path::Path) -> Server {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("sheepdog listening on ")
-        .unwrap_or_else(|| panic!("unexpected: {line}"))
-        .to_string();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr =
+        line.trim().strip_prefix("sheepdog listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
     Server { child, addr }
 }
 
@@ -60,7 +55,8 @@ fn event(i: u64) -> String {
 }
 
 fn count_after(addr: &str, probe_id: &str) -> f64 {
-    let probe = json!({"id": probe_id, "type": "registration", "timestamp": T0 + 100_000, "ip": "192.0.2.77"}).to_string();
+    let probe =
+        json!({"id": probe_id, "type": "registration", "timestamp": T0 + 100_000, "ip": "192.0.2.77"}).to_string();
     let (status, body) = post(addr, "/v1/events?explain=true", &probe).expect("probe answered");
     assert_eq!(status, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
@@ -77,8 +73,7 @@ fn answered_events_survive_sigkill() {
     let answered: Arc<Mutex<Vec<(u64, String)>>> = Arc::default();
     let senders: Vec<_> = (0..4)
         .map(|_| {
-            let (addr, next, stop, answered) =
-                (addr.clone(), next.clone(), stop.clone(), answered.clone());
+            let (addr, next, stop, answered) = (addr.clone(), next.clone(), stop.clone(), answered.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -103,51 +98,26 @@ fn answered_events_survive_sigkill() {
     }
     let answered = answered.lock().unwrap().clone();
     let sent = next.load(Ordering::Relaxed);
-    assert!(
-        answered.len() >= 400,
-        "only {} answered before the kill",
-        answered.len()
-    );
+    assert!(answered.len() >= 400, "only {} answered before the kill", answered.len());
 
     let mut server = start(dir.path());
     let counted = count_after(&server.addr, "probe-1");
     // Every answered event is counted; events in flight at the kill may or may not be.
-    assert!(
-        counted >= answered.len() as f64 + 1.0,
-        "counted {counted}, answered {}",
-        answered.len()
-    );
-    assert!(
-        counted <= sent as f64 + 1.0,
-        "counted {counted}, sent {sent}"
-    );
+    assert!(counted >= answered.len() as f64 + 1.0, "counted {counted}, answered {}", answered.len());
+    assert!(counted <= sent as f64 + 1.0, "counted {counted}, sent {sent}");
     // Every answered id is remembered: the same decision comes back and nothing counts twice.
     for (i, first) in &answered {
         let (status, again) = post(&server.addr, "/v1/events", &event(*i)).unwrap();
         assert_eq!(status, 200);
-        let (a, b): (Value, Value) = (
-            serde_json::from_str(first).unwrap(),
-            serde_json::from_str(&again).unwrap(),
-        );
+        let (a, b): (Value, Value) = (serde_json::from_str(first).unwrap(), serde_json::from_str(&again).unwrap());
         assert_eq!(a, b, "event c{i}");
     }
-    assert_eq!(
-        count_after(&server.addr, "probe-2"),
-        counted + 1.0,
-        "repeats did not count"
-    );
+    assert_eq!(count_after(&server.addr, "probe-2"), counted + 1.0, "repeats did not count");
 
     // A clean stop (SIGTERM) snapshots; the next start resumes from it.
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert!(
-        server.child.wait().unwrap().success(),
-        "graceful shutdown exits 0"
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(server.child.wait().unwrap().success(), "graceful shutdown exits 0");
     assert!(std::fs::read_dir(dir.path()).unwrap().any(|e| e
         .unwrap()
         .file_name()

@@ -1,6 +1,8 @@
 //! Tests of the real `sheepdog` binary: the batch CLI and crash recovery of `serve`.
 
 mod crash;
+mod intel;
+mod reload;
 mod score;
 
 use std::path::PathBuf;

@@ -23,11 +23,7 @@ fn score(args: &[&str], stdin: &[u8]) -> (i32, Vec<Value>, String) {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    (
-        out.status.code().unwrap(),
-        lines,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.code().unwrap(), lines, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
@@ -38,9 +34,7 @@ fn one_answer_per_line_in_order_with_error_lines() {
     input.extend_from_slice(b"not json at all\n");
     input.extend_from_slice(b"{\"id\":\"l4\",\"type\":\"login\",\"text\":\"\xff\xfe\"}\n");
     input.extend_from_slice(b"\n");
-    input.extend_from_slice(
-        b"{\"id\":\"l6\",\"type\":\"registration\",\"device\":{\"id\":\"d\",\"emulator\":true}}",
-    );
+    input.extend_from_slice(b"{\"id\":\"l6\",\"type\":\"registration\",\"device\":{\"id\":\"d\",\"emulator\":true}}");
     let (code, lines, stderr) = score(&[], &input);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(lines.len(), 6);
@@ -48,10 +42,7 @@ fn one_answer_per_line_in_order_with_error_lines() {
     assert_eq!(lines[1]["error"]["code"], "unknown_type");
     assert_eq!(lines[1]["line"], 2);
     assert_eq!(lines[2]["error"]["code"], "invalid_json");
-    assert_eq!(
-        lines[3]["error"]["code"], "invalid_json",
-        "invalid UTF-8 is an error line, not a crash"
-    );
+    assert_eq!(lines[3]["error"]["code"], "invalid_json", "invalid UTF-8 is an error line, not a crash");
     assert_eq!(lines[4]["line"], 5);
     assert_eq!(lines[5]["event_id"], "l6");
     assert_eq!(lines[5]["reasons"][0]["code"], "device.emulator");
@@ -71,10 +62,7 @@ fn an_overlong_line_is_an_error_line_and_processing_continues() {
 
 #[test]
 fn unreadable_input_exits_2() {
-    let out = Command::new(bin())
-        .args(["score", "/no/such/file.ndjson"])
-        .output()
-        .unwrap();
+    let out = Command::new(bin()).args(["score", "/no/such/file.ndjson"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/no/such/file.ndjson"), "{stderr}");
@@ -85,27 +73,13 @@ fn unreadable_input_exits_2() {
 fn bad_policy_and_config_files_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("p.toml");
-    std::fs::write(
-        &policy,
-        "version = 1\n[thresholds]\nchallenge = 10\nreveiw = 20\ndeny = 30\n",
-    )
-    .unwrap();
-    let out = Command::new(bin())
-        .args(["score", "--policy"])
-        .arg(&policy)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    std::fs::write(&policy, "version = 1\n[thresholds]\nchallenge = 10\nreveiw = 20\ndeny = 30\n").unwrap();
+    let out = Command::new(bin()).args(["score", "--policy"]).arg(&policy).stdin(Stdio::null()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("reveiw"));
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "version = 1\n[state]\nmax_memroy_mb = 5\n").unwrap();
-    let out = Command::new(bin())
-        .args(["score", "--config"])
-        .arg(&config)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = Command::new(bin()).args(["score", "--config"]).arg(&config).stdin(Stdio::null()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("state.max_memroy_mb"));
 }
@@ -114,20 +88,14 @@ fn bad_policy_and_config_files_are_named() {
 fn a_policy_file_moves_the_thresholds() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("strict.toml");
-    std::fs::write(
-        &policy,
-        "version = 1\nlabel = \"strict\"\n[thresholds]\nchallenge = 10\nreview = 20\ndeny = 35\n",
-    )
-    .unwrap();
+    std::fs::write(&policy, "version = 1\nlabel = \"strict\"\n[thresholds]\nchallenge = 10\nreview = 20\ndeny = 35\n")
+        .unwrap();
     let ev = b"{\"type\":\"registration\",\"device\":{\"id\":\"d\",\"emulator\":true}}\n";
     let (_, default, _) = score(&[], ev);
     assert_eq!(default[0]["decision"], "challenge");
     let (_, strict, _) = score(&["--policy", policy.to_str().unwrap()], ev);
     assert_eq!(strict[0]["decision"], "deny");
-    assert!(strict[0]["policy_version"]
-        .as_str()
-        .unwrap()
-        .starts_with("strict-"));
+    assert!(strict[0]["policy_version"].as_str().unwrap().starts_with("strict-"));
 }
 
 #[test]
@@ -135,20 +103,18 @@ fn state_carries_over_between_runs() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let ev = |i: u32| {
-        format!("{{\"id\":\"s{i}\",\"type\":\"sms_code_request\",\"timestamp\":{},\"phone\":\"+8613300000000\"}}\n", 1_764_000_000_000u64 + u64::from(i) * 1000)
+        format!(
+            "{{\"id\":\"s{i}\",\"type\":\"sms_code_request\",\"timestamp\":{},\"phone\":\"+8613300000000\"}}\n",
+            1_764_000_000_000u64 + u64::from(i) * 1000
+        )
     };
     let first: String = (0..3).map(ev).collect();
     let (code, lines, _) = score(&["--state", state.to_str().unwrap()], first.as_bytes());
     assert_eq!(code, 0);
-    assert!(lines
-        .iter()
-        .all(|l| l["reasons"].as_array().unwrap().is_empty()));
+    assert!(lines.iter().all(|l| l["reasons"].as_array().unwrap().is_empty()));
     let second: String = (3..5).map(ev).collect();
     let (_, lines, _) = score(&["--state", state.to_str().unwrap()], second.as_bytes());
-    assert_eq!(
-        lines[1]["reasons"][0]["code"], "phone.sms_burst",
-        "three requests of the first run still count"
-    );
+    assert_eq!(lines[1]["reasons"][0]["code"], "phone.sms_burst", "three requests of the first run still count");
     // Without --state, nothing is remembered.
     let (_, lines, _) = score(&[], second.as_bytes());
     assert!(lines[1]["reasons"].as_array().unwrap().is_empty());
@@ -156,21 +122,13 @@ fn state_carries_over_between_runs() {
 
 #[test]
 fn gen_load_feeds_score() {
-    let gen = Command::new(bin())
-        .args(["gen-load", "--count", "2000", "--seed", "3"])
-        .output()
-        .unwrap();
+    let gen = Command::new(bin()).args(["gen-load", "--count", "2000", "--seed", "3"]).output().unwrap();
     assert!(gen.status.success());
     let (code, lines, _) = score(&["--explain"], &gen.stdout);
     assert_eq!(code, 0);
     assert_eq!(lines.len(), 2000);
-    assert!(
-        lines.iter().all(|l| l.get("decision").is_some()),
-        "generated events are all valid"
-    );
-    assert!(lines
-        .iter()
-        .any(|l| l["features"].as_object().is_some_and(|f| !f.is_empty())));
+    assert!(lines.iter().all(|l| l.get("decision").is_some()), "generated events are all valid");
+    assert!(lines.iter().any(|l| l["features"].as_object().is_some_and(|f| !f.is_empty())));
 }
 
 #[test]
