@@ -1,6 +1,8 @@
 //! The in-process pipeline against its baseline, measured in the same run:
 //! - `baseline_parse_serialize`: parse each event and serialise an allow decision for it;
-//! - `pipeline`: parse, decide (enrich, windows, policy, idempotency) and serialise;
+//! - `pipeline`: parse, decide (enrich, windows, policy, idempotency) and serialise, with no
+//!   intelligence loaded;
+//! - `pipeline_with_intel`: the same with the full shipped intelligence (`intel/`);
 //! - `state_observe`: the state store alone, for the features of one registration.
 //!
 //! `cargo bench -p sheepdog-engine --bench pipeline`
@@ -68,6 +70,40 @@ fn pipeline(b: Bencher) {
                 MemoryStoreOptions::default(),
                 EngineOptions::default(),
             )
+        })
+        .bench_local_values(|engine| {
+            out.clear();
+            for raw in &events {
+                let e = parse_event(raw).unwrap();
+                let o = engine.decide(&e, raw, 0, false).unwrap();
+                serde_json::to_writer(&mut out, &*o.decision).unwrap();
+                out.push(b'\n');
+            }
+            black_box(out.len());
+            engine
+        });
+}
+
+fn intel() -> Arc<sheepdog_intel::Intel> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../intel");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).map_err(|e| e.to_string());
+    Arc::new(sheepdog_intel::load(&read("manifest.toml").unwrap(), &mut |f| read(f)).unwrap())
+}
+
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn pipeline_with_intel(b: Bencher) {
+    let events = events();
+    let intel = intel();
+    let mut out = Vec::with_capacity(1 << 20);
+    b.counter(divan::counter::ItemsCount::new(events.len()))
+        .with_inputs(|| {
+            let e = Engine::in_memory(
+                Arc::new(BuiltinPolicy::default()),
+                MemoryStoreOptions::default(),
+                EngineOptions::default(),
+            );
+            e.set_intel(intel.clone());
+            e
         })
         .bench_local_values(|engine| {
             out.clear();

@@ -37,6 +37,8 @@ mod tests {
     fn js_class_dashes_are_escaped() {
         assert_eq!(super::js_to_rust(r"[\w\d-.]+"), r"[\w\d\-.]+");
         assert_eq!(super::js_to_rust(r"a-b[a-z]\d-x"), r"a-b[a-z]\d-x");
+        assert_eq!(super::without_lookaround(r"(?<! cu)bots?(?:\b|_)"), r"bots?(?:\b|_)");
+        assert_eq!(super::without_lookaround(r"google(?!(?:wv|app))x"), "googlex");
     }
 }
 
@@ -74,6 +76,46 @@ fn js_to_rust(p: &str) -> String {
         }
         after_class_escape = false;
         out.push(c);
+    }
+    out
+}
+
+/// The pattern with its look-around groups removed: a necessary condition of the pattern, run as
+/// a cheap prefilter before the backtracking engine.
+fn without_lookaround(p: &str) -> String {
+    let b = p.as_bytes();
+    let mut out = String::with_capacity(p.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            out.push_str(&p[i..(i + 2).min(p.len())]);
+            i += 2;
+            continue;
+        }
+        let rest = &p[i..];
+        if rest.starts_with("(?<=") || rest.starts_with("(?<!") || rest.starts_with("(?=") || rest.starts_with("(?!") {
+            // Skip to the matching parenthesis.
+            let mut depth = 0;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 1,
+                    b'(' => depth += 1,
+                    b')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            i += 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            continue;
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
     }
     out
 }
@@ -133,17 +175,22 @@ impl DeviceBuilder {
     }
 
     pub(crate) fn build(self) -> DeviceIntel {
+        // ASCII mode over bytes: Unicode word boundaries would push the automaton off its fast
+        // path, and user agents are ASCII in practice.
         let any = if self.plain.is_empty() {
             None
         } else {
             let joined = self.plain.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
-            regex::Regex::new(&format!("(?i){joined}")).ok()
+            regex::bytes::Regex::new(&format!("(?i-u){joined}")).ok()
         };
-        let set = regex::RegexSet::new(self.plain.iter().map(|p| format!("(?i){p}"))).ok();
+        let set = regex::bytes::RegexSet::new(self.plain.iter().map(|p| format!("(?i-u){p}"))).ok();
         let fancy = self
             .fancy
             .iter()
-            .filter_map(|p| Some((p.clone(), fancy_regex::Regex::new(&format!("(?i){p}")).ok()?)))
+            .filter_map(|p| {
+                let pre = regex::bytes::Regex::new(&format!("(?i-u){}", without_lookaround(p))).ok()?;
+                Some((p.clone(), pre, fancy_regex::Regex::new(&format!("(?i){p}")).ok()?))
+            })
             .collect();
         DeviceIntel { any, set, plain: self.plain, fancy, source: self.ua_source, models: self.models }
     }
@@ -151,30 +198,31 @@ impl DeviceBuilder {
 
 pub(crate) struct DeviceIntel {
     /// All plain patterns as one automaton: the fast "no" for ordinary user agents.
-    any: Option<regex::Regex>,
+    any: Option<regex::bytes::Regex>,
     /// The same patterns as a set, to name the one that matched.
-    set: Option<regex::RegexSet>,
+    set: Option<regex::bytes::RegexSet>,
     plain: Vec<String>,
-    fancy: Vec<(String, fancy_regex::Regex)>,
+    /// Look-around patterns: (pattern, prefilter without the look-arounds, full pattern).
+    fancy: Vec<(String, regex::bytes::Regex, fancy_regex::Regex)>,
     source: String,
     models: Vec<(String, ModelClass)>,
 }
 
 impl DeviceIntel {
     fn ua(&self, ua: &str) -> Option<UaMatch> {
-        if self.any.as_ref().is_some_and(|r| r.is_match(ua)) {
+        if self.any.as_ref().is_some_and(|r| r.is_match(ua.as_bytes())) {
             let pattern = self
                 .set
                 .as_ref()
-                .and_then(|s| s.matches(ua).iter().next())
+                .and_then(|s| s.matches(ua.as_bytes()).iter().next())
                 .and_then(|i| self.plain.get(i).cloned())
                 .unwrap_or_default();
             return Some(UaMatch { pattern, source: self.source.clone() });
         }
         self.fancy
             .iter()
-            .find(|(_, r)| r.is_match(ua).unwrap_or(false))
-            .map(|(p, _)| UaMatch { pattern: p.clone(), source: self.source.clone() })
+            .find(|(_, pre, r)| pre.is_match(ua.as_bytes()) && r.is_match(ua).unwrap_or(false))
+            .map(|(p, _, _)| UaMatch { pattern: p.clone(), source: self.source.clone() })
     }
 
     pub(crate) fn lookup(&self, model: Option<&str>, user_agent: Option<&str>) -> DeviceFacts {

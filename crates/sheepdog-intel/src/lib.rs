@@ -253,6 +253,22 @@ impl Intel {
         self.phone.lookup(raw, region, block_suffix_digits, now_ms)
     }
 
+    /// `phone` without the mainland fast path: always through libphonenumber. For agreement
+    /// tests of the fast path and for debugging.
+    pub fn phone_via_library(
+        &self,
+        raw: &str,
+        region: &str,
+        block_suffix_digits: usize,
+        now_ms: i64,
+    ) -> Option<PhoneFacts> {
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return None;
+        }
+        self.phone.lookup_slow(raw, &digits, region, block_suffix_digits, now_ms)
+    }
+
     pub fn ip(&self, ip: std::net::IpAddr) -> IpFacts {
         self.ip.lookup(ip)
     }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rlibphonenumber::{PhoneNumberFormat, PhoneNumberType, Region, PHONE_NUMBER_UTIL};
 use serde::Serialize;
@@ -112,13 +113,13 @@ impl NumberType {
 pub struct CnFacts {
     pub segment: SegmentClass,
     /// The segment-table prefix that decided the class.
-    pub segment_prefix: String,
+    pub segment_prefix: Arc<str>,
     /// Original operator (number portability makes it the original one only).
-    pub operator: Option<String>,
+    pub operator: Option<Arc<str>>,
     /// The segment is a virtual operator's, or the 7-digit table marks the prefix as one.
     pub mvno: bool,
-    pub province: Option<String>,
-    pub city: Option<String>,
+    pub province: Option<Arc<str>>,
+    pub city: Option<Arc<str>>,
 }
 
 /// A number's listing on public receive-SMS sites.
@@ -242,21 +243,53 @@ impl PhoneBuilder {
     pub(crate) fn build(mut self) -> PhoneIntel {
         self.prefixes.sort_unstable();
         self.prefixes.dedup_by_key(|p| p.0);
-        // Longest prefix first, so the first match is the most specific.
-        self.segments.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        let segments: Vec<Segment> = self
+            .segments
+            .into_iter()
+            .map(|(p, c, op)| (Arc::from(p.as_str()), c, (!op.is_empty()).then(|| Arc::from(op.as_str()))))
+            .collect();
+        let mut segment_index = HashMap::new();
+        let mut lengths = (0, usize::MAX);
+        for (i, (p, _, _)) in segments.iter().enumerate() {
+            if let Some(k) = segment_key(p) {
+                // A later file may refine an earlier row with the same prefix.
+                segment_index.insert(k, i);
+                lengths = (lengths.0.max(p.len()), lengths.1.min(p.len()));
+            }
+        }
         PhoneIntel {
-            segments: self.segments,
+            verdicts: Default::default(),
+            segments,
+            segment_index,
+            segment_lengths: lengths,
             prefixes: self.prefixes,
-            locations: self.locations,
+            locations: self
+                .locations
+                .into_iter()
+                .map(|(k, (p, c))| (k, (Arc::from(p.as_str()), Arc::from(c.as_str()))))
+                .collect(),
             receive_sms: self.receive_sms,
         }
     }
 }
 
+/// A segment row: prefix, class, operator.
+type Segment = (Arc<str>, SegmentClass, Option<Arc<str>>);
+
+/// Key of a segment prefix in the lookup map: its digits and its length.
+fn segment_key(prefix: &str) -> Option<u64> {
+    Some(prefix.parse::<u64>().ok()? * 10 + prefix.len() as u64)
+}
+
 pub(crate) struct PhoneIntel {
-    segments: Vec<(String, SegmentClass, String)>,
+    verdicts: parking_lot::RwLock<HashMap<u32, (bool, NumberType)>>,
+    segments: Vec<Segment>,
+    /// Segment index by (digits, length) of its prefix.
+    segment_index: HashMap<u64, usize>,
+    /// Longest and shortest segment prefixes.
+    segment_lengths: (usize, usize),
     prefixes: Vec<(u32, u16, u8)>,
-    locations: HashMap<u16, (String, String)>,
+    locations: HashMap<u16, (Arc<str>, Arc<str>)>,
     receive_sms: HashMap<u64, (i32, i32)>,
 }
 
@@ -279,7 +312,7 @@ fn card(card: u8) -> (&'static str, bool) {
 
 impl PhoneIntel {
     pub(crate) fn segment_rows(&self) -> impl Iterator<Item = (&str, SegmentClass)> {
-        self.segments.iter().map(|(p, c, _)| (p.as_str(), *c))
+        self.segments.iter().map(|(p, c, _)| (&**p, *c))
     }
 
     pub(crate) fn approx_bytes(&self) -> usize {
@@ -291,11 +324,15 @@ impl PhoneIntel {
 
     /// Mainland facts of a national significant number.
     fn cn(&self, national: &str) -> Option<CnFacts> {
-        let (prefix, class, operator) = self.segments.iter().find(|(p, _, _)| national.starts_with(p.as_str()))?;
+        let (longest, shortest) = self.segment_lengths;
+        let i = (shortest..=longest.min(national.len()))
+            .rev()
+            .find_map(|len| self.segment_index.get(&segment_key(&national[..len])?).copied())?;
+        let (prefix, class, operator) = &self.segments[i];
         let mut facts = CnFacts {
             segment: *class,
             segment_prefix: prefix.clone(),
-            operator: (!operator.is_empty()).then(|| operator.clone()),
+            operator: operator.clone(),
             mvno: *class == SegmentClass::Mvno,
             province: None,
             city: None,
@@ -307,7 +344,7 @@ impl PhoneIntel {
                     let (op, mvno) = card(card_type);
                     facts.mvno |= mvno;
                     if facts.operator.is_none() {
-                        facts.operator = Some(op.to_string());
+                        facts.operator = Some(Arc::from(op));
                     }
                     // The segment rules decide the class: the 7-digit table mistypes some blocks
                     // (1349 satellite as a Mobile MVNO, 1700-1702 as Telecom); its flag is kept.
@@ -338,11 +375,75 @@ impl PhoneIntel {
         })
     }
 
+    /// Validity and type of a mainland mobile number, by its 7-digit prefix: libphonenumber's CN
+    /// mobile patterns are decided by the leading digits and the length (11), so its verdict for
+    /// one number of a prefix holds for all of them. Asked once per prefix, then remembered.
+    fn cn_mobile_verdict(&self, national: &str) -> Option<(bool, NumberType)> {
+        let p7: u32 = national.get(..7)?.parse().ok()?;
+        if let Some(v) = self.verdicts.read().get(&p7) {
+            return Some(*v);
+        }
+        let n = PHONE_NUMBER_UTIL.parse(&format!("+86{national}"), None).ok()?;
+        let v = (n.is_valid(), NumberType::from_lib(n.get_type()));
+        let mut cache = self.verdicts.write();
+        if cache.len() < 1_000_000 {
+            cache.insert(p7, v);
+        }
+        Some(v)
+    }
+
+    /// The fast path: a mainland mobile number written `+86 1xx…`, `0086 1xx…` or, with region CN,
+    /// `1xx…` (11 digits). Everything else goes through libphonenumber.
+    fn cn_mobile_national<'a>(raw: &str, region: &str, digits: &'a str) -> Option<&'a str> {
+        let t = raw.trim_start();
+        let national = if t.starts_with('+') {
+            digits.strip_prefix("86")?
+        } else if t.starts_with("00") {
+            digits.strip_prefix("0086")?
+        } else if region.eq_ignore_ascii_case("CN") {
+            digits
+        } else {
+            return None;
+        };
+        (national.len() == 11 && national.starts_with('1')).then_some(national)
+    }
+
     pub(crate) fn lookup(&self, raw: &str, region: &str, block_suffix: usize, now_ms: i64) -> Option<PhoneFacts> {
         let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
         if digits.is_empty() {
             return None;
         }
+        if let Some(national) = Self::cn_mobile_national(raw, region, &digits) {
+            // Only valid prefixes take the fast path: libphonenumber reads some invalid national
+            // strings as other countries' numbers, and invalid numbers are rare enough.
+            if let Some((valid @ true, number_type)) = self.cn_mobile_verdict(national) {
+                let e164 = format!("+86{national}");
+                let block = (11 >= block_suffix + 2).then(|| e164[..e164.len() - block_suffix].to_string());
+                return Some(PhoneFacts {
+                    parsed: true,
+                    valid,
+                    country_code: Some(86),
+                    region: Some("CN".to_string()),
+                    number_type,
+                    block,
+                    cn: self.cn(national),
+                    receive_sms: self.receive_sms_at(&e164[1..], now_ms),
+                    e164,
+                });
+            }
+        }
+        self.lookup_slow(raw, &digits, region, block_suffix, now_ms)
+    }
+
+    /// Through libphonenumber, for any number.
+    pub(crate) fn lookup_slow(
+        &self,
+        raw: &str,
+        digits: &str,
+        region: &str,
+        block_suffix: usize,
+        now_ms: i64,
+    ) -> Option<PhoneFacts> {
         let default_region = Region::from_str(&region.to_ascii_uppercase()).ok();
         let parsed = PHONE_NUMBER_UTIL.parse(raw, default_region).ok();
         let mut facts = match &parsed {

@@ -23,7 +23,8 @@ fn engine_with_list(list: &str) -> Engine {
         Ok(if f == "sheepdog/operator-list.tsv" { list.clone() } else { read(f) })
     })
     .unwrap();
-    let e = Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default());
+    let e =
+        Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default());
     e.set_intel(Arc::new(intel));
     e
 }
@@ -70,7 +71,16 @@ fn phone_classes() {
     fires(phone("+449098790000"), "phone.premium");
     // Near misses: an ordinary China Mobile 138 number, national form, and a valid US mobile.
     for p in ["+8613698765432", "13698765432", "+14155550123"] {
-        for code in ["phone.data_only", "phone.mvno", "phone.iot", "phone.satellite", "phone.invalid", "phone.voip", "phone.premium", "phone.receive_sms_site"] {
+        for code in [
+            "phone.data_only",
+            "phone.mvno",
+            "phone.iot",
+            "phone.satellite",
+            "phone.invalid",
+            "phone.voip",
+            "phone.premium",
+            "phone.receive_sms_site",
+        ] {
             quiet(phone(p), code);
         }
     }
@@ -120,7 +130,8 @@ fn email_classes() {
 
 #[test]
 fn gmail_variants_share_one_identity_key() {
-    let e = Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default());
+    let e =
+        Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default());
     e.set_intel(engine().intel());
     // The same inbox under three spellings; identity keys feed velocity features.
     let mut keys = sheepdog_engine::Keys::default();
@@ -140,13 +151,23 @@ fn gmail_variants_share_one_identity_key() {
 fn device_models_and_user_agents() {
     fires(json!({"type":"registration","device":{"model":"sdk_gphone64_x86_64"}}), "device.emulator_model");
     fires(json!({"type":"registration","device":{"model":"Redfinger Cloud Phone"}}), "device.cloud_phone");
-    fires(json!({"type":"registration","user_agent":"Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/126.0.0.0 Safari/537.36"}), "ua.automation");
+    fires(
+        json!({"type":"registration","user_agent":"Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/126.0.0.0 Safari/537.36"}),
+        "ua.automation",
+    );
     fires(json!({"type":"registration","user_agent":"python-requests/2.31.0"}), "ua.automation");
     fires(json!({"type":"registration","device":{"rooted":true}}), "device.rooted");
     fires(json!({"type":"registration","device":{"hooked":true}}), "device.hooked");
     let pixel = json!({"type":"registration","device":{"model":"Pixel 7","rooted":false,"hooked":false,"emulator":false},
         "user_agent":"Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"});
-    for code in ["device.emulator_model", "device.cloud_phone", "ua.automation", "device.rooted", "device.hooked", "device.emulator"] {
+    for code in [
+        "device.emulator_model",
+        "device.cloud_phone",
+        "ua.automation",
+        "device.rooted",
+        "device.hooked",
+        "device.emulator",
+    ] {
         quiet(pixel.clone(), code);
     }
 }

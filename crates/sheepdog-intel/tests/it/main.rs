@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use sheepdog_intel::{IpClass, Intel, ListAction, ListKind, NumberType, SegmentClass};
+use sheepdog_intel::{Intel, IpClass, ListAction, ListKind, NumberType, SegmentClass};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../intel")
@@ -19,8 +19,14 @@ fn intel() -> &'static Intel {
     static INTEL: OnceLock<Intel> = OnceLock::new();
     INTEL.get_or_init(|| {
         let started = std::time::Instant::now();
-        let intel = sheepdog_intel::load(&read("manifest.toml"), &mut |f| Ok(read(f))).expect("the shipped intel loads");
-        println!("loaded {} sources in {:?}, ~{} KiB", intel.sources().len(), started.elapsed(), intel.approx_bytes() >> 10);
+        let intel =
+            sheepdog_intel::load(&read("manifest.toml"), &mut |f| Ok(read(f))).expect("the shipped intel loads");
+        println!(
+            "loaded {} sources in {:?}, ~{} KiB",
+            intel.sources().len(),
+            started.elapsed(),
+            intel.approx_bytes() >> 10
+        );
         intel
     })
 }
@@ -39,7 +45,8 @@ fn every_cn_segment_row_classifies_to_its_category() {
         let number = (0..10)
             .map(|d| format!("{prefix}{}", d.to_string().repeat(len - prefix.len())))
             .find(|n| {
-                intel.cn_segment_rows().filter(|(p, _)| n.starts_with(p)).max_by_key(|(p, _)| p.len()).map(|(p, _)| p) == Some(prefix)
+                intel.cn_segment_rows().filter(|(p, _)| n.starts_with(p)).max_by_key(|(p, _)| p.len()).map(|(p, _)| p)
+                    == Some(prefix)
             })
             .expect("some padding keeps the row most specific");
         let facts = intel.phone(&format!("+86{number}"), "CN", 4, NOW).unwrap();
@@ -104,7 +111,10 @@ fn every_receive_sms_number_is_found() {
         assert!(l.days_since_last_seen > 300, "listed 2023-12-20, event 2026-11");
     }
     assert!(intel.receive_sms("+8613698765432").is_none(), "an ordinary number is not listed");
-    assert!(intel.receive_sms("+8613812345678").is_some(), "the famous example number is listed, so no test uses it as clean");
+    assert!(
+        intel.receive_sms("+8613812345678").is_some(),
+        "the famous example number is listed, so no test uses it as clean"
+    );
 }
 
 #[test]
@@ -152,7 +162,9 @@ fn free_webmail_is_a_control_not_disposable() {
         precise += usize::from(f.disposable.is_some());
         broad += usize::from(f.disposable_broad.is_some());
     }
-    println!("free-webmail control: {total} domains, {precise} on precise disposable lists, {broad} on broad lists only");
+    println!(
+        "free-webmail control: {total} domains, {precise} on precise disposable lists, {broad} on broad lists only"
+    );
     assert_eq!(broad, 0, "known webmail overrides the broad lists");
     // The overlap is 10 exact domains (99.com, sify.com…) plus subdomains of dynamic-DNS parents
     // that the precise list holds (mooo.com, us.to, …): listed for cause.
@@ -224,8 +236,12 @@ fn operator_lists_deny_beats_allow_and_expire() {
     let ip: IpAddr = "203.0.113.77".parse().unwrap();
     assert_eq!(intel.list_match(&[], Some(ip), NOW).unwrap().entry.action, ListAction::Deny);
     assert!(intel.list_match(&[], Some("198.51.100.1".parse().unwrap()), NOW).is_none());
-    assert_eq!(intel.list_match(&[(ListKind::EmailDomain, "example.org")], None, NOW).unwrap().entry.action, ListAction::Allow);
-    let bad = sheepdog_intel::IntelBuilder::new().add(sheepdog_intel::SourceKind::OperatorList, &info, "block\tphone\t1\n");
+    assert_eq!(
+        intel.list_match(&[(ListKind::EmailDomain, "example.org")], None, NOW).unwrap().entry.action,
+        ListAction::Allow
+    );
+    let bad =
+        sheepdog_intel::IntelBuilder::new().add(sheepdog_intel::SourceKind::OperatorList, &info, "block\tphone\t1\n");
     assert!(bad.unwrap_err().to_string().contains("line 1"));
 }
 
@@ -244,3 +260,23 @@ fn a_broken_source_is_named() {
     assert_eq!(e.line, 2);
 }
 
+#[test]
+fn the_mainland_fast_path_agrees_with_libphonenumber() {
+    let intel = intel();
+    let prefixes = read("cn-phone-segments/prefixes.csv");
+    let mut tabled: Vec<u32> = prefixes.lines().skip(1).filter_map(|l| l.split(',').next()?.parse().ok()).collect();
+    tabled.sort_unstable();
+    // Every prefix of the 7-digit table, and every 13th prefix of 1000000..1999999 besides.
+    let candidates = tabled.iter().copied().chain((1_000_000..2_000_000).step_by(13));
+    let mut n = 0;
+    for (i, p7) in candidates.enumerate() {
+        let suffix = (i as u32).wrapping_mul(2_654_435_761) % 10_000;
+        for raw in [format!("+86{p7}{suffix:04}"), format!("{p7}{suffix:04}")] {
+            let fast = intel.phone(&raw, "CN", 4, NOW).unwrap();
+            let slow = intel.phone_via_library(&raw, "CN", 4, NOW).unwrap();
+            assert_eq!(fast, slow, "{raw}");
+        }
+        n += 1;
+    }
+    assert!(n > 550_000, "{n} prefixes compared");
+}

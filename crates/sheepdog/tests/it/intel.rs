@@ -8,7 +8,11 @@ use crate::bin;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(bin()).args(args).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -55,17 +59,28 @@ fn export_import_and_bad_files() {
     assert_eq!(code, 0, "{err}");
     let list = dir.path().join("blocked.tsv");
     std::fs::write(&list, "deny\tphone\t+8613698765432\t-\tdealer\n").unwrap();
-    let (code, _, err) = run(&["intel", "import", "operator_list", list.to_str().unwrap(), "--intel", intel.to_str().unwrap()]);
+    let (code, _, err) =
+        run(&["intel", "import", "operator_list", list.to_str().unwrap(), "--intel", intel.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let (_, out, _) = run(&["intel", "check", "+8613698765432", "--intel", intel.to_str().unwrap(), "--json"]);
     assert!(out.contains("list.deny"), "{out}");
     // A broken file is refused and never reaches the manifest.
     std::fs::write(&list, "deny\tplanet\tmars\n").unwrap();
-    let (code, _, err) = run(&["intel", "import", "operator_list", list.to_str().unwrap(), "--intel", intel.to_str().unwrap(), "--name", "broken"]);
+    let (code, _, err) = run(&[
+        "intel",
+        "import",
+        "operator_list",
+        list.to_str().unwrap(),
+        "--intel",
+        intel.to_str().unwrap(),
+        "--name",
+        "broken",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("line 1") && err.contains("planet"), "{err}");
     assert!(!std::fs::read_to_string(intel.join("manifest.toml")).unwrap().contains("broken"));
-    let (code, _, err) = run(&["intel", "import", "no_such_kind", list.to_str().unwrap(), "--intel", intel.to_str().unwrap()]);
+    let (code, _, err) =
+        run(&["intel", "import", "no_such_kind", list.to_str().unwrap(), "--intel", intel.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown kind"));
 }
