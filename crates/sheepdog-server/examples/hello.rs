@@ -8,11 +8,14 @@ use axum::{Json, Router};
 
 #[tokio::main]
 async fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:7879".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:7879".into());
     let app = Router::new().route(
         "/v1/events",
         post(|body: Bytes| async move {
-            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            let v: serde_json::Value =
+                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
             Json(serde_json::json!({"event_id": v.get("id"), "decision": "allow", "score": 0}))
         }),
     );

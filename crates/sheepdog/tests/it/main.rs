@@ -13,6 +13,11 @@ pub fn bin() -> PathBuf {
 fn every_reason_code_is_documented_in_the_guide() {
     let guide = include_str!("../../../../GUIDE.md");
     for def in sheepdog_model::reason::REGISTRY {
-        assert!(guide.contains(&format!("| `{}` | {} |", def.code, def.weight)), "GUIDE.md lacks {} with weight {}", def.code, def.weight);
+        assert!(
+            guide.contains(&format!("| `{}` | {} |", def.code, def.weight)),
+            "GUIDE.md lacks {} with weight {}",
+            def.code,
+            def.weight
+        );
     }
 }
