@@ -10,8 +10,18 @@
 //!
 //! let matcher = Matcher::builtin(); // Arc<Matcher>, built once per process
 //! let matches = matcher.scan("专业接碼，出售老号带圈，加薇信 ab1234 私聊");
-//! let names: Vec<&str> = matches.iter().map(|m| m.category.name()).collect();
-//! assert_eq!(names, ["code_receiving", "account_trade", "account_trade", "contact_diversion"]);
+//! let found: Vec<(&str, &str)> =
+//!     matches.iter().map(|m| (m.matched.as_str(), m.category.name())).collect();
+//! assert_eq!(
+//!     found,
+//!     [
+//!         ("接碼", "code_receiving"),
+//!         ("出售老号", "account_trade"),
+//!         ("带圈", "account_trade"),
+//!         ("加薇信", "contact_diversion"), // a disguise that fires on its own
+//!         ("私聊", "contact_diversion"),   // fires because an ID-like token is near
+//!     ]
+//! );
 //! assert_eq!(matches[0].matched, "接碼"); // the original text, traditional 碼 and all
 //! assert_eq!((matches[0].start, matches[0].end), (2, 4)); // char offsets, end exclusive
 //!
