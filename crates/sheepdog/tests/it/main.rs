@@ -1,7 +1,8 @@
-//! Tests of the real `sheepdog` binary: the batch CLI and crash recovery of `serve`.
+//! Tests of the real `sheepdog` binary: the batch CLI, `text scan` and crash recovery of `serve`.
 
 mod crash;
 mod score;
+mod text;
 
 use std::path::PathBuf;
 
