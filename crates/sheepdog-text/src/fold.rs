@@ -60,7 +60,19 @@ pub(crate) struct Tables {
 pub(crate) static TABLES: LazyLock<Tables> = LazyLock::new(Tables::build);
 
 impl Tables {
-    #[inline]
+    /// The fast path: a character that folds to exactly one character, with its number-style
+    /// digit (`u8::MAX` for none). Everything else goes through [`Tables::fold`].
+    #[inline(always)]
+    pub(crate) fn fold_single(&self, c: char) -> Option<(char, u8)> {
+        let e = *self.entries.get(c as usize)?;
+        if (e >> KIND_SHIFT) & KIND_MASK != KIND_SINGLE {
+            return None;
+        }
+        let folded = char::from_u32(e & VALUE_MASK)?;
+        Some((folded, ((e >> DIGIT_SHIFT) as u8).wrapping_sub(1)))
+    }
+
+    #[cold]
     pub(crate) fn fold(&self, c: char) -> Folded<'_> {
         let code = c as u32;
         if code < TABLE_LIMIT {
@@ -198,7 +210,7 @@ fn classify(
         // Marks dropped from a Latin, Greek or Cyrillic base fold accents away (`é` → `e`);
         // anywhere else (kana voicing marks, Indic signs) they change the letter, so keep it whole.
         let has_mark = decomposed.iter().any(|&d| is_combining_mark(d));
-        if has_mark && !decomposed.first().is_some_and(|&b| (b as u32) < 0x0530) {
+        if has_mark && decomposed.first().is_none_or(|&b| (b as u32) >= 0x0530) {
             decomposed.clear();
             decomposed.push(c);
         }

@@ -332,7 +332,7 @@ fn parse_line(line: &str) -> Result<Term, LineErrorKind> {
 /// A term must fold to 1..=MAX_TERM_CHARS characters.
 fn check_term(text: &str) -> Result<(), LineErrorKind> {
     let mut n = 0usize;
-    walk(text, |_| n += 1);
+    walk(text, |_: crate::normalize::Emit| n += 1);
     match n {
         0 => Err(LineErrorKind::EmptyTerm(text.to_owned())),
         n if n > MAX_TERM_CHARS => Err(LineErrorKind::TermTooLong(text.to_owned())),

@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
+use daachorse::charwise::iter::FindOverlappingStepper;
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
-use crate::fold::TABLES;
+use crate::fold::{Tables, TABLES};
 use crate::lexicon::{Category, Lexicon, MAX_TERM_CHARS};
-use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
+use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit, Sink};
 
 /// Look-back window of normalised characters: the origins of the last `RING` characters are
 /// kept, which is enough to place any term (at most `MAX_TERM_CHARS` long).
@@ -278,60 +279,18 @@ impl Matcher {
     /// Feeds the normalised views of `text` to the automata; collects every deny and allow
     /// occurrence (overlapping), with original byte offsets.
     fn collect(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
-        let tables = &*TABLES;
-        let mut ring = [0usize; RING];
-        let mut npos = 0usize;
-        let mut base = self.base.as_ref().map(|a| a.find_overlapping_stepper());
-        let mut pinyin = self.pinyin.as_ref().map(|a| a.find_overlapping_stepper());
-        let mut numeric = self.numeric.as_ref().map(|a| a.find_overlapping_stepper());
-        let patterns = &self.patterns;
-        let mut record = |value: u32, view: View, npos: usize, ring: &[usize; RING]| {
-            let Some(p) = patterns.get(value as usize) else {
-                return;
-            };
-            let start_pos = (npos + 1).saturating_sub(p.len as usize);
-            let start = ring[start_pos & (RING - 1)];
-            let last = ring[npos & (RING - 1)];
-            if p.allow && view == View::Base {
-                allow.push((start, last));
-            }
-            if let Some(term) = p.deny {
-                deny.push(Raw {
-                    start,
-                    last,
-                    end: last,
-                    term,
-                    view,
-                    id_token: None,
-                });
-            }
+        let mut sink = CollectSink {
+            tables: &TABLES,
+            ring: [0usize; RING],
+            npos: 0,
+            base: self.base.as_ref().map(|a| a.find_overlapping_stepper()),
+            pinyin: self.pinyin.as_ref().map(|a| a.find_overlapping_stepper()),
+            numeric: self.numeric.as_ref().map(|a| a.find_overlapping_stepper()),
+            patterns: &self.patterns,
+            deny,
+            allow,
         };
-        walk(text, |e: Emit| {
-            ring[npos & (RING - 1)] = e.orig_byte as usize;
-            if let Some(st) = base.as_mut() {
-                st.consume(e.c);
-                for m in st.matches() {
-                    record(m.value(), View::Base, npos, &ring);
-                }
-            }
-            if let Some(st) = pinyin.as_mut() {
-                st.consume(tables.pinyin_of(e.c));
-                for m in st.matches() {
-                    record(m.value(), View::Pinyin, npos, &ring);
-                }
-            }
-            if let Some(st) = numeric.as_mut() {
-                let c = match e.digit {
-                    Some(d) => char::from(b'0' + d),
-                    None => e.c,
-                };
-                st.consume(c);
-                for m in st.matches() {
-                    record(m.value(), View::Numeric, npos, &ring);
-                }
-            }
-            npos += 1;
-        });
+        walk(text, &mut sink);
     }
 
     fn select(&self, text: &str, mut deny: Vec<Raw>, allow: Vec<(usize, usize)>) -> Vec<Match> {
@@ -408,7 +367,7 @@ impl Matcher {
             let start = counter.char_at(r.start);
             let end = start + text.get(r.start..r.end).map_or(0, |s| s.chars().count());
             let id_token = r.id_token.map(|(s, e)| {
-                let s_chars = char_offset(text, s);
+                let s_chars = counter.char_at(s);
                 Span {
                     start: s_chars,
                     end: s_chars + text.get(s..e).map_or(0, |x| x.chars().count()),
@@ -425,6 +384,87 @@ impl Matcher {
             });
         }
         out
+    }
+}
+
+/// The matcher's per-character work: step every automaton in use, record what ends here.
+struct CollectSink<'a, 'o> {
+    tables: &'a Tables,
+    /// Original byte offsets of the last `RING` normalised characters.
+    ring: [usize; RING],
+    npos: usize,
+    base: Option<FindOverlappingStepper<'a, u32>>,
+    pinyin: Option<FindOverlappingStepper<'a, u32>>,
+    numeric: Option<FindOverlappingStepper<'a, u32>>,
+    patterns: &'a [PatternInfo],
+    deny: &'o mut Vec<Raw>,
+    allow: &'o mut Vec<(usize, usize)>,
+}
+
+impl CollectSink<'_, '_> {
+    #[cold]
+    fn record(&mut self, value: u32, view: View) {
+        let Some(p) = self.patterns.get(value as usize) else {
+            return;
+        };
+        let start_pos = (self.npos + 1).saturating_sub(p.len as usize);
+        let start = self.ring[start_pos & (RING - 1)];
+        let last = self.ring[self.npos & (RING - 1)];
+        if p.allow && view == View::Base {
+            self.allow.push((start, last));
+        }
+        if let Some(term) = p.deny {
+            self.deny.push(Raw {
+                start,
+                last,
+                end: last,
+                term,
+                view,
+                id_token: None,
+            });
+        }
+    }
+}
+
+impl Sink for &mut CollectSink<'_, '_> {
+    #[inline(always)]
+    fn emit(&mut self, e: Emit) {
+        self.ring[self.npos & (RING - 1)] = e.orig_byte as usize;
+        if let Some(st) = self.base.as_mut() {
+            st.consume(e.c);
+            let mut found = st.matches();
+            if let Some(first) = found.next() {
+                self.record(first.value(), View::Base);
+                for m in found {
+                    self.record(m.value(), View::Base);
+                }
+            }
+        }
+        if let Some(st) = self.pinyin.as_mut() {
+            st.consume(self.tables.pinyin_of(e.c));
+            let mut found = st.matches();
+            if let Some(first) = found.next() {
+                self.record(first.value(), View::Pinyin);
+                for m in found {
+                    self.record(m.value(), View::Pinyin);
+                }
+            }
+        }
+        if let Some(st) = self.numeric.as_mut() {
+            let c = match e.digit {
+                Some(d) => char::from(b'0' + d),
+                None => e.c,
+            };
+            st.consume(c);
+            let mut found = st.matches();
+            if let Some(first) = found.next() {
+                self.record(first.value(), View::Numeric);
+                for m in found {
+                    self.record(m.value(), View::Numeric);
+                }
+            }
+        }
+        self.npos += 1;
     }
 }
 
@@ -455,7 +495,7 @@ impl PatternTable {
 /// The folded characters of a term (base view).
 fn fold_term(term: &str) -> Vec<char> {
     let mut out = Vec::new();
-    walk(term, |e| out.push(e.c));
+    walk(term, |e: Emit| out.push(e.c));
     out
 }
 
@@ -465,10 +505,6 @@ fn char_end(text: &str, byte: usize) -> usize {
         .get(byte..)
         .and_then(|s| s.chars().next())
         .map_or(0, char::len_utf8)
-}
-
-fn char_offset(text: &str, byte: usize) -> usize {
-    text.get(..byte).map_or(0, |s| s.chars().count())
 }
 
 /// Converts increasing byte offsets to char offsets without rescanning from the start.
@@ -487,9 +523,15 @@ impl<'a> CharCounter<'a> {
         }
     }
 
+    /// Char offset of `byte`; moves forward only, and counts back from the current position
+    /// for an earlier offset (ID tokens sit just before their match).
     fn char_at(&mut self, byte: usize) -> usize {
         if byte < self.byte {
-            return char_offset(self.text, byte);
+            let back = self
+                .text
+                .get(byte..self.byte)
+                .map_or(0, |s| s.chars().count());
+            return self.chars.saturating_sub(back);
         }
         self.chars += self
             .text
@@ -520,7 +562,7 @@ pub(crate) fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
             }
         }
     };
-    walk(text, |e| {
+    walk(text, |e: Emit| {
         let is_digit = e.digit.is_some() || e.c.is_ascii_digit();
         if is_digit || e.c.is_ascii_alphabetic() {
             let b = e.orig_byte as usize;

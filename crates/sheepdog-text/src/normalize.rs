@@ -17,13 +17,26 @@ pub(crate) struct Emit {
     pub orig_byte: u32,
 }
 
+/// Receives the normalised characters of a walk. A trait rather than a closure so the matcher's
+/// per-character work can be forced inline into the walk loop.
+pub(crate) trait Sink {
+    fn emit(&mut self, e: Emit);
+}
+
+impl<F: FnMut(Emit)> Sink for F {
+    #[inline(always)]
+    fn emit(&mut self, e: Emit) {
+        self(e)
+    }
+}
+
 /// Walks `text` and calls `emit` for every normalised character, in order.
 ///
 /// Whitespace is emitted as one `' '` for a run, except between two non-ASCII characters
 /// (ignoring noise around it), where it is dropped: `微 信` reads `微信`, `a ss` stays `a ss`.
 /// Leading and trailing whitespace is dropped.
-#[inline]
-pub(crate) fn walk(text: &str, mut emit: impl FnMut(Emit)) {
+#[inline(always)]
+pub(crate) fn walk(text: &str, mut emit: impl Sink) {
     let tables = &*TABLES;
     // Offset of the first whitespace character seen since the last significant character.
     let mut pending_space: Option<u32> = None;
@@ -31,45 +44,67 @@ pub(crate) fn walk(text: &str, mut emit: impl FnMut(Emit)) {
     let mut prev_non_ascii: Option<bool> = None;
     for (byte, ch) in text.char_indices() {
         let byte = byte as u32;
-        let folded = tables.fold(ch);
-        match folded {
-            Folded::Noise => continue,
+        // Fast path: one folded character (letters, digits, Chinese), the bulk of any text.
+        if let Some((c, digit)) = tables.fold_single(ch) {
+            let non_ascii = !ch.is_ascii();
+            if let Some(space_at) = pending_space.take() {
+                flush_space(space_at, prev_non_ascii, non_ascii, &mut emit);
+            }
+            prev_non_ascii = Some(non_ascii);
+            emit.emit(Emit {
+                c,
+                digit: (digit != u8::MAX).then_some(digit),
+                orig_byte: byte,
+            });
+            continue;
+        }
+        match tables.fold(ch) {
+            Folded::Noise => {}
             Folded::Space => {
                 if pending_space.is_none() {
                     pending_space = Some(byte);
                 }
-                continue;
             }
-            Folded::Char { .. } | Folded::Expansion(_) => {}
-        }
-        let non_ascii = !ch.is_ascii();
-        if let (Some(space_at), Some(prev)) = (pending_space, prev_non_ascii) {
-            if !(prev && non_ascii) {
-                emit(Emit {
-                    c: ' ',
-                    digit: None,
-                    orig_byte: space_at,
+            Folded::Char { c, digit } => {
+                let non_ascii = !ch.is_ascii();
+                if let Some(space_at) = pending_space.take() {
+                    flush_space(space_at, prev_non_ascii, non_ascii, &mut emit);
+                }
+                prev_non_ascii = Some(non_ascii);
+                emit.emit(Emit {
+                    c,
+                    digit,
+                    orig_byte: byte,
                 });
             }
-        }
-        pending_space = None;
-        prev_non_ascii = Some(non_ascii);
-        match folded {
-            Folded::Char { c, digit } => emit(Emit {
-                c,
-                digit,
-                orig_byte: byte,
-            }),
             Folded::Expansion(chars) => {
+                if let Some(space_at) = pending_space.take() {
+                    flush_space(space_at, prev_non_ascii, true, &mut emit);
+                }
+                prev_non_ascii = Some(true);
                 for &c in chars {
-                    emit(Emit {
+                    emit.emit(Emit {
                         c,
                         digit: None,
                         orig_byte: byte,
                     });
                 }
             }
-            Folded::Noise | Folded::Space => {}
+        }
+    }
+}
+
+/// Emits the pending whitespace run as one space unless it sits between two non-ASCII
+/// characters (or at the start of the text).
+#[inline(always)]
+fn flush_space(space_at: u32, prev_non_ascii: Option<bool>, non_ascii: bool, emit: &mut impl Sink) {
+    if let Some(prev) = prev_non_ascii {
+        if !(prev && non_ascii) {
+            emit.emit(Emit {
+                c: ' ',
+                digit: None,
+                orig_byte: space_at,
+            });
         }
     }
 }
@@ -98,7 +133,7 @@ pub fn normalize(text: &str) -> Normalized {
     // Convert byte offsets to char offsets incrementally: origins are non-decreasing.
     let mut char_idx = 0usize;
     let mut byte_pos = 0usize;
-    walk(text, |e| {
+    walk(text, |e: Emit| {
         let target = e.orig_byte as usize;
         if target > byte_pos {
             char_idx += text.get(byte_pos..target).map_or(0, |s| s.chars().count());
