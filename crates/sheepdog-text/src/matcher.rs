@@ -596,7 +596,7 @@ fn nearest_token(
     let gap = |a: usize, b: usize| -> usize {
         // Characters strictly between two byte offsets, counted only up to window + 1.
         text.get(a..b)
-            .map_or(0, |s| s.chars().take(window + 1).count())
+            .map_or(0, |s| s.chars().take(window.saturating_add(1)).count())
     };
     let mut best: Option<((usize, usize), usize)> = None;
     if i > 0 {
