@@ -571,6 +571,13 @@ fn shared_matcher_swaps_on_reload() {
 }
 
 #[test]
+fn matcher_is_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Matcher>();
+    send_sync::<SharedMatcher>();
+}
+
+#[test]
 fn normalize_reports_origins() {
     let n = normalize("A 微 信 ⑽");
     assert_eq!(n.text, "a 微信10");
