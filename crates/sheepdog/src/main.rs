@@ -4,6 +4,7 @@
 mod config;
 mod intel_cmd;
 mod score;
+mod text_cmd;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -97,6 +98,11 @@ enum Command {
         /// Size of the simulated user population
         #[arg(long, default_value_t = 200_000)]
         users: u32,
+    },
+    /// Content audit: scan texts for black-market ads, contact diversion and scam scripts
+    Text {
+        #[command(subcommand)]
+        command: text_cmd::TextCommand,
     },
 }
 
@@ -205,5 +211,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Text { command: text_cmd::TextCommand::Scan(args) } => text_cmd::run(args),
     }
 }

@@ -1,9 +1,10 @@
-//! Tests of the real `sheepdog` binary: the batch CLI and crash recovery of `serve`.
+//! Tests of the real `sheepdog` binary: the batch CLI, `text scan` and crash recovery of `serve`.
 
 mod crash;
 mod intel;
 mod reload;
 mod score;
+mod text;
 
 use std::path::PathBuf;
 
