@@ -89,6 +89,19 @@ pub fn enrich(
     keys: &mut Keys,
     signals: &mut Vec<Signal>,
 ) {
+    enrich_with_text(event, options, intel, None, ts, keys, signals)
+}
+
+/// `enrich`, plus the content audit of `text` (content events) and profile nickname and bio.
+pub fn enrich_with_text(
+    event: &Event,
+    options: &EnrichOptions,
+    intel: &Intel,
+    matcher: Option<&sheepdog_text::Matcher>,
+    ts: i64,
+    keys: &mut Keys,
+    signals: &mut Vec<Signal>,
+) {
     keys.clear();
     signals.clear();
     keys.put_str(KeyKind::Account, event.account_id.as_deref());
@@ -193,6 +206,10 @@ pub fn enrich(
         }
     }
 
+    if let Some(matcher) = matcher {
+        text_signals(event, matcher, signals);
+    }
+
     let list_keys = [
         (ListKind::Phone, keys.get_str(KeyKind::Phone)),
         (ListKind::PhoneBlock, keys.get_str(KeyKind::PhoneBlock)),
@@ -211,6 +228,46 @@ pub fn enrich(
         let note = if m.entry.note.is_empty() { String::new() } else { format!(" ({})", m.entry.note) };
         let mut s = Signal::intel(def, format!("{} {}{note}", m.entry.kind.as_str(), m.entry.value));
         s.from_intel = false;
+        signals.push(s);
+    }
+}
+
+/// Content audit: one signal per category found, the matched terms and where in the message.
+fn text_signals(event: &Event, matcher: &sheepdog_text::Matcher, signals: &mut Vec<Signal>) {
+    use sheepdog_text::Category;
+    let profile = event.profile.as_ref();
+    let fields = [
+        ("text", if event.event_type == EventType::Content { event.text.as_deref() } else { None }),
+        ("nickname", profile.and_then(|p| p.nickname.as_deref())),
+        ("bio", profile.and_then(|p| p.bio.as_deref())),
+    ];
+    let mut found: Vec<(&'static sheepdog_model::reason::ReasonDef, u32, Vec<String>)> = Vec::new();
+    for (field, text) in fields {
+        let Some(text) = text.filter(|t| !t.is_empty()) else { continue };
+        for m in matcher.scan(text) {
+            let def = match m.category {
+                Category::CodeReceiving => reason::TEXT_CODE_RECEIVING,
+                Category::AccountTrade => reason::TEXT_ACCOUNT_TRADE,
+                Category::ContactDiversion => reason::TEXT_CONTACT_DIVERSION,
+                Category::ScamInvest | Category::ScamRomance => reason::TEXT_SCAM_SCRIPT,
+                Category::Gambling => reason::TEXT_GAMBLING,
+            };
+            let shown = format!("{field} \"{}\" ({})", m.matched, m.term);
+            match found.iter_mut().find(|(d, _, _)| d.code == def.code) {
+                Some((_, w, terms)) => {
+                    *w += u32::from(m.weight);
+                    if terms.len() < 5 && !terms.contains(&shown) {
+                        terms.push(shown);
+                    }
+                }
+                None => found.push((def, u32::from(m.weight), vec![shown])),
+            }
+        }
+    }
+    for (def, weight, terms) in found {
+        let mut s = Signal::event(def);
+        s.detail = Some(terms.join(", "));
+        s.weight = Some(weight.clamp(1, 100) as i32);
         signals.push(s);
     }
 }

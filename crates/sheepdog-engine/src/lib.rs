@@ -122,6 +122,7 @@ pub struct Engine {
     store: Arc<dyn StateStore>,
     loaded: RwLock<Arc<Loaded>>,
     intel: RwLock<Arc<Intel>>,
+    text: RwLock<Arc<sheepdog_text::Matcher>>,
     journal: Option<Journal>,
     /// Events take it shared; a snapshot takes it exclusively so that the state it exports
     /// matches a journal position exactly.
@@ -153,6 +154,7 @@ impl Engine {
             store,
             loaded: RwLock::new(Arc::new(Loaded { features: policy.features().iter().map(compile).collect(), policy })),
             intel: RwLock::new(Arc::new(Intel::default())),
+            text: RwLock::new(sheepdog_text::Matcher::builtin()),
             journal,
             gate: RwLock::new(()),
             next_id: AtomicU64::new(0),
@@ -224,6 +226,11 @@ impl Engine {
     /// Keys do not depend on it, so state and journal replay are unaffected.
     pub fn set_intel(&self, intel: Arc<Intel>) {
         *self.intel.write() = intel;
+    }
+
+    /// Swaps the content-audit matcher (a custom lexicon, or a rebuilt one).
+    pub fn set_text_matcher(&self, matcher: Arc<sheepdog_text::Matcher>) {
+        *self.text.write() = matcher;
     }
 
     pub fn store(&self) -> &Arc<dyn StateStore> {
@@ -344,7 +351,8 @@ impl Engine {
         let mut verdict = Verdict::default();
         if event.event_type != EventType::Label {
             let intel = self.intel.read().clone();
-            enrich::enrich(event, &self.options.enrich, &intel, ts, &mut s.keys, &mut s.signals);
+            let text = self.text.read().clone();
+            enrich::enrich_with_text(event, &self.options.enrich, &intel, Some(&text), ts, &mut s.keys, &mut s.signals);
             self.features(loaded, event, ts, true, s);
             let input = PolicyInput { event, signals: &s.signals, features: &s.features };
             loaded.policy.evaluate(&input, &mut verdict);

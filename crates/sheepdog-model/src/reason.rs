@@ -146,6 +146,21 @@ reasons! {
     /// Headless browser, crawler or scripted HTTP client.
     UA_AUTOMATION = ("ua.automation", 40, Some(Challenge::Captcha),
         "the user agent is an automation tool or crawler ({detail})");
+    /// Code-receiving / card-dealer vocabulary (接码, 卡商, 猫池…) in a post, nickname or bio.
+    TEXT_CODE_RECEIVING = ("text.code_receiving", 40, None,
+        "the text advertises code receiving or SIM cards ({detail})");
+    /// Account trade (出售老号, 带圈, 解封…).
+    TEXT_ACCOUNT_TRADE = ("text.account_trade", 40, None,
+        "the text trades accounts ({detail})");
+    /// Moving the conversation off-platform (薇信 + an ID, V❤, 电报…).
+    TEXT_CONTACT_DIVERSION = ("text.contact_diversion", 25, None,
+        "the text moves contact off the platform ({detail})");
+    /// Investment or romance scam scripts (导师带单, 稳赚, 充值返利…).
+    TEXT_SCAM_SCRIPT = ("text.scam_script", 35, None,
+        "the text follows a scam script ({detail})");
+    /// Gambling promotion.
+    TEXT_GAMBLING = ("text.gambling", 30, None,
+        "the text promotes gambling ({detail})");
     /// The operator's deny list: beats everything.
     LIST_DENY = ("list.deny", 100, None,
         "the operator's deny list holds this event's {detail}");

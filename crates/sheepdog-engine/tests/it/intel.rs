@@ -191,3 +191,29 @@ fn operator_lists_deny_beats_everything_allow_beats_intel() {
     let d = decide(&e, json!({"type":"registration","phone":"+8613698765431","ip":"183.14.25.7"}));
     assert!(!codes(&d).iter().any(|c| c.starts_with("list.")));
 }
+
+#[test]
+fn content_audit_reasons_fire_on_evasive_ads_not_on_honest_chat() {
+    let ev = |text: &str| json!({"type":"content","account_id":"a","text":text});
+    let d = fires(ev("专业接碼 稳定卡商 量大从优"), "text.code_receiving");
+    assert!(d.reasons.iter().any(|r| r.code == "text.code_receiving" && r.message.contains("接碼")), "{:?}", d.reasons);
+    fires(ev("出售老号 带圈 价格美丽"), "text.account_trade");
+    fires(ev("想认识的加薇信 ab1234 私聊"), "text.contact_diversion");
+    fires(ev("导师带单 稳赚不赔 充值返利"), "text.scam_script");
+    fires(ev("百家乐 时时彩 每天稳定回血"), "text.gambling");
+    fires(
+        json!({"type":"profile_update","profile":{"nickname":"小美","bio":"出售老号，加ｖｘ aa12345"}}),
+        "text.account_trade",
+    );
+    // Honest messages that mention the same words.
+    for honest in ["微信支付可以吗？", "验证码没收到，麻烦客服看一下", "周末一起去爬山吗", "我在QQ音乐听歌"]
+    {
+        for code in
+            ["text.code_receiving", "text.account_trade", "text.contact_diversion", "text.scam_script", "text.gambling"]
+        {
+            quiet(ev(honest), code);
+        }
+    }
+    // Only content events audit `text`: a login carrying text is not scanned.
+    quiet(json!({"type":"login","text":"专业接碼"}), "text.code_receiving");
+}
