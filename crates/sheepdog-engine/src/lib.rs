@@ -22,7 +22,7 @@ use sheepdog_model::{parse_event, Decision, Event, EventType, FeatureDef, Featur
 use sheepdog_policy::{Policy, PolicyInput, Signal, Verdict};
 use sheepdog_state::{
     key_hash, member_hash, Idempotent, Journal, JournalError, JournalOptions, MemoryStore, MemoryStoreOptions,
-    Observation, Op, StateStore, WindowSpec,
+    Observation, Op, StateStore, StoredDecision, WindowSpec,
 };
 
 pub use enrich::{EnrichOptions, Keys};
@@ -99,6 +99,8 @@ impl EngineStats {
 #[derive(Debug, Clone)]
 pub struct Output {
     pub decision: Arc<Decision>,
+    /// The decision as JSON, ready to write (with `features` when explained).
+    pub json: StoredDecision,
     /// True when the id was seen before and this is the first decision again.
     pub repeat: bool,
     /// Journal sequence number to wait for before answering.
@@ -192,6 +194,7 @@ impl Engine {
     fn replay(&self, r: &sheepdog_state::ReplayRecord) -> Result<(), String> {
         let event = parse_event(r.event.get().as_bytes()).map_err(|e| e.message)?;
         let decision: Decision = serde_json::from_str(r.decision.get()).map_err(|e| e.to_string())?;
+        let json: StoredDecision = Arc::from(r.decision.get().as_bytes());
         let ts = event.timestamp.map_or(r.received_ms, |t| t.0);
         let loaded = self.loaded.read().clone();
         SCRATCH.with(|s| {
@@ -202,8 +205,7 @@ impl Engine {
                 self.features(&loaded, &event, ts, true, s);
             }
         });
-        let id = decision.event_id.clone();
-        self.store.remember(&id, ts, Arc::new(decision));
+        self.store.remember(&decision.event_id, ts, json);
         Ok(())
     }
 
@@ -255,25 +257,31 @@ impl Engine {
         let mut failure: Option<EngineError> = None;
         let mut durable_seq = None;
         let mut explained: Option<BTreeMap<String, f64>> = None;
-        let mut decide_fresh = |id: String| -> Arc<Decision> {
+        let mut fresh: Option<Arc<Decision>> = None;
+        // Decides, serialises once (the bytes are remembered, journaled and answered), journals.
+        let mut decide_fresh = |id: String| -> StoredDecision {
             let mut decision = SCRATCH.with(|s| {
                 let s = &mut *s.borrow_mut();
                 self.score(&loaded, event, ts, id, s, explain.then_some(&mut explained))
             });
             decision.latency_us = started.elapsed().as_micros() as u64;
-            let decision = Arc::new(decision);
+            let json: StoredDecision = match serde_json::to_vec(&decision) {
+                Ok(json) => Arc::from(json),
+                Err(e) => {
+                    failure = Some(EngineError::Replay { seq: 0, message: e.to_string() });
+                    Arc::from(&b"{}"[..])
+                }
+            };
             if let Some(j) = &self.journal {
-                match serde_json::to_vec(&*decision) {
-                    Ok(json) => match j.append(received_ms, raw, &json) {
-                        Ok(seq) => durable_seq = Some(seq),
-                        Err(e) => failure = Some(e.into()),
-                    },
-                    Err(e) => failure = Some(EngineError::Replay { seq: 0, message: e.to_string() }),
+                match j.append(received_ms, raw, &json) {
+                    Ok(seq) => durable_seq = Some(seq),
+                    Err(e) => failure = Some(e.into()),
                 }
             }
-            decision
+            fresh = Some(Arc::new(decision));
+            json
         };
-        let (decision, repeat) = match &event.id {
+        let (json, repeat) = match &event.id {
             Some(id) => match self.store.idempotent(id, ts, &mut || decide_fresh(id.to_string())) {
                 Idempotent::Fresh(d) => (d, false),
                 Idempotent::Repeat(d) => (d, true),
@@ -286,20 +294,28 @@ impl Engine {
         if let Some(e) = failure {
             return Err(e);
         }
+        let decision = match fresh {
+            Some(d) => d,
+            None => Arc::new(
+                serde_json::from_slice::<Decision>(&json)
+                    .map_err(|e| EngineError::Replay { seq: 0, message: e.to_string() })?,
+            ),
+        };
         if repeat {
             self.stats.repeats.fetch_add(1, Ordering::Relaxed);
         } else {
             self.stats.decisions[event.event_type.index()][decision.decision.index()].fetch_add(1, Ordering::Relaxed);
         }
-        let decision = match explained {
+        let (decision, json) = match explained {
             Some(map) => {
                 let mut d = (*decision).clone();
                 d.features = Some(map);
-                Arc::new(d)
+                let json: StoredDecision = Arc::from(serde_json::to_vec(&d).unwrap_or_default());
+                (Arc::new(d), json)
             }
-            None => decision,
+            None => (decision, json),
         };
-        Ok(Output { decision, repeat, durable_seq })
+        Ok(Output { decision, json, repeat, durable_seq })
     }
 
     /// Parses and decides one JSON event (convenience for tests and the CLI).

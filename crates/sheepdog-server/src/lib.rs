@@ -247,8 +247,7 @@ async fn post_event(
         Err(e) => return Err(ApiError::from(e)),
     };
     state.0.engine.wait_durable_async(out.durable_seq).await.map_err(|e| unavailable(&state, e))?;
-    let bytes = serde_json::to_vec(&*out.decision).map_err(|e| unavailable(&state, e))?;
-    Ok(json_response(StatusCode::OK, bytes, "application/json"))
+    Ok(json_response(StatusCode::OK, out.json.to_vec(), "application/json"))
 }
 
 async fn post_batch(
@@ -303,11 +302,10 @@ async fn post_batch(
         if i > 0 && !ndjson_out {
             out.push(b',');
         }
-        let written = match r {
-            Ok(o) => serde_json::to_writer(&mut out, &*o.decision),
-            Err(e) => serde_json::to_writer(&mut out, e),
-        };
-        written.map_err(|e| unavailable(&state, e))?;
+        match r {
+            Ok(o) => out.extend_from_slice(&o.json),
+            Err(e) => serde_json::to_writer(&mut out, e).map_err(|e| unavailable(&state, e))?,
+        }
         if ndjson_out {
             out.push(b'\n');
         }

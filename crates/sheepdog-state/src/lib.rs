@@ -14,8 +14,6 @@ mod tests;
 
 use std::sync::Arc;
 
-use sheepdog_model::Decision;
-
 pub use journal::{Journal, JournalError, JournalOptions, Recovery, ReplayRecord};
 pub use memory::{MemoryStore, MemoryStoreOptions};
 
@@ -44,11 +42,15 @@ pub struct Observation {
     pub op: Op,
 }
 
+/// A decision as remembered for idempotency: its JSON, exactly as first answered (compact: one
+/// allocation, and the bytes are what the caller writes anyway).
+pub type StoredDecision = Arc<[u8]>;
+
 /// Whether an idempotent call decided anew or returned the first decision of its id.
 #[derive(Debug, Clone)]
 pub enum Idempotent {
-    Fresh(Arc<Decision>),
-    Repeat(Arc<Decision>),
+    Fresh(StoredDecision),
+    Repeat(StoredDecision),
 }
 
 /// Counters a store reports for `/metrics`.
@@ -97,10 +99,10 @@ pub trait StateStore: Send + Sync {
 
     /// Runs `decide` once per event id: the first call stores its decision, later calls with
     /// the same id (within the retention) get that decision back without running `decide`.
-    fn idempotent(&self, id: &str, ts_ms: i64, decide: &mut dyn FnMut() -> Arc<Decision>) -> Idempotent;
+    fn idempotent(&self, id: &str, ts_ms: i64, decide: &mut dyn FnMut() -> StoredDecision) -> Idempotent;
 
     /// Remembers a decision for an id without deciding (journal replay).
-    fn remember(&self, id: &str, ts_ms: i64, decision: Arc<Decision>);
+    fn remember(&self, id: &str, ts_ms: i64, decision: StoredDecision);
 
     fn stats(&self) -> StoreStats;
 

@@ -23,10 +23,11 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use sheepdog_model::Decision;
 use smallvec::SmallVec;
 
-use crate::{Idempotent, Observation, Op, StateStore, StoreError, StoreErrorKind, StoreStats, WindowSpec};
+use crate::{
+    Idempotent, Observation, Op, StateStore, StoreError, StoreErrorKind, StoreStats, StoredDecision, WindowSpec,
+};
 
 const SHARDS: usize = 64;
 const EVICTION_SAMPLE: usize = 8;
@@ -144,7 +145,7 @@ struct Shard {
 
 #[derive(Default)]
 struct IdShard {
-    ids: Table<(i64, Arc<Decision>)>,
+    ids: Table<(i64, StoredDecision)>,
     /// Insertion order, roughly event order: forgotten from the front.
     order: std::collections::VecDeque<u64>,
 }
@@ -388,7 +389,7 @@ impl StateStore for MemoryStore {
         }
     }
 
-    fn idempotent(&self, id: &str, ts_ms: i64, decide: &mut dyn FnMut() -> Arc<Decision>) -> Idempotent {
+    fn idempotent(&self, id: &str, ts_ms: i64, decide: &mut dyn FnMut() -> StoredDecision) -> Idempotent {
         let h = crate::member_hash(id.as_bytes());
         let mut shard = self.ids[shard_of(h)].lock();
         if let Some((seen, d)) = shard.ids.get(&h) {
@@ -401,7 +402,7 @@ impl StateStore for MemoryStore {
         Idempotent::Fresh(d)
     }
 
-    fn remember(&self, id: &str, ts_ms: i64, decision: Arc<Decision>) {
+    fn remember(&self, id: &str, ts_ms: i64, decision: StoredDecision) {
         let h = crate::member_hash(id.as_bytes());
         let mut shard = self.ids[shard_of(h)].lock();
         if !shard.ids.contains_key(&h) {
@@ -443,9 +444,7 @@ impl StateStore for MemoryStore {
         for shard in &self.ids {
             let g = shard.lock();
             for (k, (ts, d)) in g.order.iter().filter_map(|k| g.ids.get(k).map(|v| (k, v))) {
-                let json =
-                    serde_json::to_vec(&**d).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))?;
-                snap.ids.push((*k, *ts, json));
+                snap.ids.push((*k, *ts, d.to_vec()));
             }
         }
         postcard::to_stdvec(&snap).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))
@@ -481,17 +480,18 @@ impl StateStore for MemoryStore {
             g.insert(k, Entry { last_touch: e.last_touch, head: e.head, ring: e.ring, slot: 0, window });
         }
         for (k, ts, json) in snap.ids {
-            let d: Decision = serde_json::from_slice(&json)
-                .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, format!("snapshot decision: {e}")))?;
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&json).is_err() {
+                return Err(StoreError::new(StoreErrorKind::Corrupt, "snapshot holds a malformed decision"));
+            }
             let mut g = self.ids[shard_of(k)].lock();
-            self.insert_id(&mut g, k, ts, Arc::new(d));
+            self.insert_id(&mut g, k, ts, Arc::from(json));
         }
         Ok(())
     }
 }
 
 impl MemoryStore {
-    fn insert_id(&self, shard: &mut IdShard, h: u64, ts_ms: i64, d: Arc<Decision>) {
+    fn insert_id(&self, shard: &mut IdShard, h: u64, ts_ms: i64, d: StoredDecision) {
         let cap = (self.options.idempotency_max_ids / SHARDS).max(1);
         let horizon = ts_ms.saturating_sub(self.options.idempotency_window_ms as i64);
         while let Some(&front) = shard.order.front() {

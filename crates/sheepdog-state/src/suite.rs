@@ -33,9 +33,14 @@ fn distinct(store: &dyn StateStore, key: &str, member: &str, ts: i64) -> u32 {
     out[0]
 }
 
-/// A decision for idempotency tests.
-pub fn decision(id: &str, score: u32) -> Arc<Decision> {
-    Arc::new(Decision {
+/// The score of a stored decision.
+pub fn score_of(d: &[u8]) -> u32 {
+    serde_json::from_slice::<Decision>(d).map(|d| d.score).unwrap_or(u32::MAX)
+}
+
+/// A decision for idempotency tests, stored as the engine stores it (JSON).
+pub fn decision(id: &str, score: u32) -> crate::StoredDecision {
+    let d = Decision {
         event_id: id.to_string(),
         decision: Outcome::Allow,
         challenge: None,
@@ -47,7 +52,8 @@ pub fn decision(id: &str, score: u32) -> Arc<Decision> {
         latency_us: 1,
         shadow_rules: vec![],
         features: None,
-    })
+    };
+    Arc::from(serde_json::to_vec(&d).unwrap_or_default())
 }
 
 pub fn counts_in_event_time(store: &dyn StateStore) {
@@ -95,18 +101,18 @@ pub fn idempotency(store: &dyn StateStore) {
         runs += 1;
         decision("evt-1", 10)
     });
-    assert!(matches!(first, Idempotent::Fresh(ref d) if d.score == 10));
+    assert!(matches!(first, Idempotent::Fresh(ref d) if score_of(d) == 10));
     let again = store.idempotent("evt-1", T0 + 1000, &mut || {
         runs += 1;
         decision("evt-1", 99)
     });
-    assert!(matches!(again, Idempotent::Repeat(ref d) if d.score == 10), "the first decision comes back");
+    assert!(matches!(again, Idempotent::Repeat(ref d) if score_of(d) == 10), "the first decision comes back");
     assert_eq!(runs, 1);
     let other = store.idempotent("evt-2", T0, &mut || decision("evt-2", 5));
     assert!(matches!(other, Idempotent::Fresh(_)));
     store.remember("evt-3", T0, decision("evt-3", 7));
     assert!(
-        matches!(store.idempotent("evt-3", T0, &mut || decision("evt-3", 1)), Idempotent::Repeat(ref d) if d.score == 7)
+        matches!(store.idempotent("evt-3", T0, &mut || decision("evt-3", 1)), Idempotent::Repeat(ref d) if score_of(d) == 7)
     );
 }
 
@@ -127,7 +133,7 @@ pub fn export_import(make: &dyn Fn() -> Arc<dyn StateStore>) {
     }
     assert_eq!(distinct(&*b, "d", "m0", t + 20 * SEC), 7);
     assert!(
-        matches!(b.idempotent("evt-x", t, &mut || decision("evt-x", 1)), Idempotent::Repeat(ref d) if d.score == 42)
+        matches!(b.idempotent("evt-x", t, &mut || decision("evt-x", 1)), Idempotent::Repeat(ref d) if score_of(d) == 42)
     );
     assert!(b.import(b"not a snapshot").is_err(), "garbage is refused");
     b.health().expect("healthy");

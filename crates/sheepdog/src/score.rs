@@ -68,7 +68,7 @@ fn now_ms() -> i64 {
 }
 
 enum Answer {
-    Decision(std::sync::Arc<sheepdog_model::Decision>),
+    Decision(std::sync::Arc<[u8]>),
     Error(EventError, u64),
 }
 
@@ -134,7 +134,7 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
                             Ok(event) => {
                                 let o = engine.decide(&event, &bytes, now_ms(), explain)?;
                                 last_seq = last_seq.max(o.durable_seq);
-                                Answer::Decision(o.decision)
+                                Answer::Decision(o.json)
                             }
                         }
                     };
@@ -148,7 +148,10 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
         engine.wait_durable(last_seq)?;
         for a in &answers {
             let r = match a {
-                Answer::Decision(d) => serde_json::to_writer(&mut out, &**d),
+                Answer::Decision(d) => {
+                    out.write_all(d)?;
+                    Ok(())
+                }
                 Answer::Error(e, line) => {
                     let mut v = serde_json::to_value(e)?;
                     v["line"] = (*line).into();
