@@ -101,14 +101,11 @@ pub fn parse_list_line(line: &str, source: &str) -> Result<Option<ListEntry>, St
     if value.is_empty() {
         return Err("empty value".into());
     }
-    match kind {
-        ListKind::Ip => {
-            if parse_cidr(&value).is_none() {
-                return Err(format!("{value:?} is not an IP address or CIDR"));
-            }
-        }
-        ListKind::EmailDomain | ListKind::Email => value = value.to_ascii_lowercase(),
-        _ => {}
+    if kind == ListKind::Ip && parse_cidr(&value).is_none() {
+        return Err(format!("{value:?} is not an IP address or CIDR"));
+    }
+    if matches!(kind, ListKind::EmailDomain | ListKind::Email) {
+        value = value.to_ascii_lowercase();
     }
     let expires_ms = match f.get(3).map(|s| s.trim()) {
         None | Some("") | Some("-") => None,

@@ -383,7 +383,7 @@ impl PhoneIntel {
         if let Some(v) = self.verdicts.read().get(&p7) {
             return Some(*v);
         }
-        let n = PHONE_NUMBER_UTIL.parse(&format!("+86{national}"), None).ok()?;
+        let n = PHONE_NUMBER_UTIL.parse(format!("+86{national}"), None).ok()?;
         let v = (n.is_valid(), NumberType::from_lib(n.get_type()));
         let mut cache = self.verdicts.write();
         if cache.len() < 1_000_000 {
