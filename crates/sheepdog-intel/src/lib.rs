@@ -205,6 +205,7 @@ impl IntelBuilder {
             lists: self.lists.build(),
             stats: self.stats,
             load_time: Duration::ZERO,
+            loaded_at_ms: 0,
         }
     }
 }
@@ -219,6 +220,7 @@ pub struct Intel {
     lists: lists::Lists,
     stats: Vec<SourceStats>,
     load_time: Duration,
+    loaded_at_ms: i64,
 }
 
 impl Default for Intel {
@@ -244,6 +246,15 @@ impl Intel {
 
     pub fn set_load_time(&mut self, d: Duration) {
         self.load_time = d;
+    }
+
+    /// When the caller loaded it (epoch ms; 0 when unknown).
+    pub fn loaded_at_ms(&self) -> i64 {
+        self.loaded_at_ms
+    }
+
+    pub fn set_loaded_at_ms(&mut self, ms: i64) {
+        self.loaded_at_ms = ms;
     }
 
     /// Everything known about a phone number. `region` is the default region for national

@@ -324,6 +324,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
         "status": if store.is_ok() { "ok" } else { "unavailable" },
         "policy_version": &*state.0.engine.policy().version().clone(),
         "intel_version": state.0.engine.intel().version(),
+        "intel_loaded_at_ms": state.0.engine.intel().loaded_at_ms(),
     });
     (status, axum::Json(body)).into_response()
 }

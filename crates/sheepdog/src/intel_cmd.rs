@@ -62,6 +62,9 @@ pub fn load(source: &IntelSource) -> anyhow::Result<Intel> {
         }
     };
     intel.set_load_time(started.elapsed());
+    intel.set_loaded_at_ms(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
+    );
     Ok(intel)
 }
 
@@ -129,6 +132,7 @@ pub fn run(cmd: IntelCommand) -> anyhow::Result<ExitCode> {
                 let v = serde_json::json!({
                     "version": intel.version(),
                     "load_ms": intel.load_time().as_secs_f64() * 1000.0,
+                    "loaded_at_ms": intel.loaded_at_ms(),
                     "approx_bytes": intel.approx_bytes(),
                     "sources": intel.sources(),
                 });
