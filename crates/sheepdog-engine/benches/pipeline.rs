@@ -59,29 +59,38 @@ fn baseline_parse_serialize(b: Bencher) {
     });
 }
 
-#[divan::bench(sample_count = 20, sample_size = 1)]
-fn pipeline(b: Bencher) {
+/// Parse, decide and serialise every event on a fresh engine per sample.
+fn run_pipeline(b: Bencher, intel: Option<Arc<sheepdog_intel::Intel>>) {
     let events = events();
     let mut out = Vec::with_capacity(1 << 20);
     b.counter(divan::counter::ItemsCount::new(events.len()))
         .with_inputs(|| {
-            Engine::in_memory(
+            let e = Engine::in_memory(
                 Arc::new(BuiltinPolicy::default()),
                 MemoryStoreOptions::default(),
                 EngineOptions::default(),
-            )
+            );
+            if let Some(i) = &intel {
+                e.set_intel(i.clone());
+            }
+            e
         })
         .bench_local_values(|engine| {
             out.clear();
             for raw in &events {
                 let e = parse_event(raw).unwrap();
                 let o = engine.decide(&e, raw, 0, false).unwrap();
-                serde_json::to_writer(&mut out, &*o.decision).unwrap();
+                out.extend_from_slice(&o.json);
                 out.push(b'\n');
             }
             black_box(out.len());
             engine
         });
+}
+
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn pipeline(b: Bencher) {
+    run_pipeline(b, None);
 }
 
 fn intel() -> Arc<sheepdog_intel::Intel> {
@@ -92,30 +101,7 @@ fn intel() -> Arc<sheepdog_intel::Intel> {
 
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn pipeline_with_intel(b: Bencher) {
-    let events = events();
-    let intel = intel();
-    let mut out = Vec::with_capacity(1 << 20);
-    b.counter(divan::counter::ItemsCount::new(events.len()))
-        .with_inputs(|| {
-            let e = Engine::in_memory(
-                Arc::new(BuiltinPolicy::default()),
-                MemoryStoreOptions::default(),
-                EngineOptions::default(),
-            );
-            e.set_intel(intel.clone());
-            e
-        })
-        .bench_local_values(|engine| {
-            out.clear();
-            for raw in &events {
-                let e = parse_event(raw).unwrap();
-                let o = engine.decide(&e, raw, 0, false).unwrap();
-                serde_json::to_writer(&mut out, &*o.decision).unwrap();
-                out.push(b'\n');
-            }
-            black_box(out.len());
-            engine
-        });
+    run_pipeline(b, Some(intel()));
 }
 
 #[divan::bench(sample_count = 20, sample_size = 1)]

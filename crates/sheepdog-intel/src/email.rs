@@ -104,13 +104,7 @@ fn slot(class: u8) -> usize {
 
 impl EmailBuilder {
     fn source(&mut self, name: &str) -> u16 {
-        match self.sources.iter().position(|s| s == name) {
-            Some(i) => i as u16,
-            None => {
-                self.sources.push(name.to_string());
-                (self.sources.len() - 1) as u16
-            }
-        }
+        crate::intern(&mut self.sources, name)
     }
 
     fn insert(&mut self, domain: &str, flag: u8, source: u16) {

@@ -198,13 +198,7 @@ pub(crate) struct IpBuilder {
 
 impl IpBuilder {
     fn source(&mut self, name: &str) -> u16 {
-        match self.sources.iter().position(|s| s == name) {
-            Some(i) => i as u16,
-            None => {
-                self.sources.push(name.to_string());
-                (self.sources.len() - 1) as u16
-            }
-        }
+        crate::intern(&mut self.sources, name)
     }
 
     pub(crate) fn add_cidrs(&mut self, class: IpClass, name: &str, text: &str) -> Result<usize, IntelError> {

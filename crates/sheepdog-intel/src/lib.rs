@@ -319,6 +319,17 @@ impl Intel {
     }
 }
 
+/// Index of `name` in a small table of source names, added if absent.
+pub(crate) fn intern(names: &mut Vec<String>, name: &str) -> u16 {
+    match names.iter().position(|s| s == name) {
+        Some(i) => i as u16,
+        None => {
+            names.push(name.to_string());
+            (names.len() - 1) as u16
+        }
+    }
+}
+
 /// Days since the Unix epoch of a `YYYY-MM-DD` date.
 pub(crate) fn parse_date_days(s: &str) -> Option<i32> {
     let mut it = s.trim().splitn(3, '-');

@@ -3,6 +3,7 @@
 
 mod config;
 mod intel_cmd;
+mod lines;
 mod score;
 mod text_cmd;
 

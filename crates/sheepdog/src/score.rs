@@ -1,7 +1,7 @@
 //! `sheepdog score`: NDJSON events in, one NDJSON decision per line out, in order.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,58 +10,10 @@ use anyhow::Context;
 use sheepdog_engine::Engine;
 use sheepdog_model::{parse_event, ErrorCode, EventError};
 
-/// Longest accepted line: the HTTP body limit.
-pub const MAX_LINE: usize = 1 << 20;
+use crate::lines::{read_line, MAX_LINE};
+
 /// Lines decided between two journal waits (group commit) and output flushes.
 const CHUNK: usize = 4096;
-
-enum Line {
-    Ok(Vec<u8>),
-    TooLong(usize),
-}
-
-/// Reads one line of at most `max` bytes; longer lines are skipped to their end and reported.
-fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<Line>> {
-    buf.clear();
-    let mut total = 0usize;
-    let mut any = false;
-    loop {
-        let chunk = r.fill_buf()?;
-        if chunk.is_empty() {
-            break;
-        }
-        any = true;
-        let (take, done) = match memchr(chunk) {
-            Some(i) => (i + 1, true),
-            None => (chunk.len(), false),
-        };
-        total += take;
-        if total <= max + 1 {
-            buf.extend_from_slice(&chunk[..take]);
-        }
-        r.consume(take);
-        if done {
-            break;
-        }
-    }
-    if !any {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-    }
-    if total > max + 1 {
-        return Ok(Some(Line::TooLong(total)));
-    }
-    Ok(Some(Line::Ok(std::mem::take(buf))))
-}
-
-fn memchr(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
-}
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
@@ -105,6 +57,8 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
         let mut last_seq = None;
         let mut bytes_read = 0u64;
         let mut eof = false;
+        // Receive time for events without a timestamp: one clock read per chunk.
+        let now = now_ms();
         while answers.len() < CHUNK {
             let line = match read_line(&mut reader, &mut buf, MAX_LINE) {
                 Ok(Some(l)) => l,
@@ -119,27 +73,28 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
                 }
             };
             line_no += 1;
-            let answer = match line {
-                Line::TooLong(n) => Answer::Error(
-                    EventError::new(ErrorCode::TooLarge, None, format!("line is {n} bytes; the limit is {MAX_LINE}")),
+            let answer = if !line.fits {
+                Answer::Error(
+                    EventError::new(
+                        ErrorCode::TooLarge,
+                        None,
+                        format!("line is {} bytes; the limit is {MAX_LINE}", line.bytes),
+                    ),
                     line_no,
-                ),
-                Line::Ok(bytes) => {
-                    bytes_read += bytes.len() as u64 + 1;
-                    let answer = if bytes.trim_ascii().is_empty() {
-                        Answer::Error(EventError::new(ErrorCode::InvalidJson, None, "empty line"), line_no)
-                    } else {
-                        match parse_event(&bytes) {
-                            Err(e) => Answer::Error(e, line_no),
-                            Ok(event) => {
-                                let o = engine.decide(&event, &bytes, now_ms(), explain)?;
-                                last_seq = last_seq.max(o.durable_seq);
-                                Answer::Decision(o.json)
-                            }
+                )
+            } else {
+                bytes_read += line.bytes as u64;
+                if buf.trim_ascii().is_empty() {
+                    Answer::Error(EventError::new(ErrorCode::InvalidJson, None, "empty line"), line_no)
+                } else {
+                    match parse_event(&buf) {
+                        Err(e) => Answer::Error(e, line_no),
+                        Ok(event) => {
+                            let o = engine.decide(&event, &buf, now, explain)?;
+                            last_seq = last_seq.max(o.durable_seq);
+                            Answer::Decision(o.json)
                         }
-                    };
-                    buf = bytes;
-                    answer
+                    }
                 }
             };
             answers.push(answer);

@@ -1,7 +1,7 @@
 //! `sheepdog text scan`: runs the content-audit matcher over texts (one per stdin line, or the
 //! argument) and writes one JSON object of matches per text.
 
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use serde::Serialize;
 use sheepdog_text::{Lexicon, Matcher, MatcherOptions};
 
 /// Longest accepted stdin line, as for `sheepdog score`.
-const MAX_LINE: usize = 1 << 20;
+use crate::lines::{read_line, MAX_LINE};
 
 #[derive(clap::Subcommand)]
 pub enum TextCommand {
@@ -103,43 +103,6 @@ fn write_error(out: &mut dyn Write, code: &'static str, message: String, line: u
     out.write_all(b"\n")
 }
 
-/// Reads one line of at most `max` bytes into `buf` (without its line ending). Returns `None`
-/// at end of input, `Some(false)` for a longer line (skipped to its end), `Some(true)` else.
-fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
-    buf.clear();
-    let mut total = 0usize;
-    let mut any = false;
-    loop {
-        let chunk = r.fill_buf()?;
-        if chunk.is_empty() {
-            break;
-        }
-        any = true;
-        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (chunk.len(), false),
-        };
-        total += take;
-        if total <= max + 1 {
-            buf.extend_from_slice(&chunk[..take]);
-        }
-        r.consume(take);
-        if done {
-            break;
-        }
-    }
-    if !any {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-    }
-    Ok(Some(total <= max + 1))
-}
-
 pub fn run(args: TextScanArgs) -> anyhow::Result<ExitCode> {
     let matcher = build_matcher(&args)?;
     let stdout = io::stdout();
@@ -160,7 +123,8 @@ fn scan_lines(out: &mut dyn Write, matcher: &Matcher) -> io::Result<()> {
     let mut reader = BufReader::with_capacity(1 << 16, stdin.lock());
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
-    while let Some(fits) = read_line(&mut reader, &mut buf, MAX_LINE)? {
+    while let Some(line) = read_line(&mut reader, &mut buf, MAX_LINE)? {
+        let fits = line.fits;
         line_no += 1;
         if !fits {
             write_error(out, "line_too_long", format!("line {line_no} is longer than {MAX_LINE} bytes"), line_no)?;
