@@ -67,12 +67,38 @@ pub struct RangeTable<T> {
     starts: Vec<T>,
     ends: Vec<T>,
     info: Vec<u32>,
+    /// IPv4 only: for each /16, the index of the first interval starting in it or later, so a
+    /// lookup searches a handful of intervals instead of the whole table.
+    by_16: Vec<u32>,
 }
 
 /// An integer address type.
 pub trait Addr: Copy + Ord {
     fn succ(self) -> Option<Self>;
     fn pred(self) -> Option<Self>;
+}
+
+impl RangeTable<u32> {
+    /// Builds the /16 index (see `by_16`).
+    fn index_by_16(mut self) -> Self {
+        let mut by_16 = Vec::with_capacity(65_537);
+        for h in 0..=65_536u32 {
+            by_16.push(self.starts.partition_point(|s| (s >> 16) < h) as u32);
+        }
+        self.by_16 = by_16;
+        self
+    }
+
+    /// `lookup` through the /16 index.
+    pub fn lookup_v4(&self, addr: u32) -> Option<u32> {
+        if self.by_16.is_empty() {
+            return self.lookup(addr);
+        }
+        let h = (addr >> 16) as usize;
+        // The interval holding addr starts in its /16, or is the last one starting before it.
+        let lo = (self.by_16[h] as usize).saturating_sub(1);
+        self.lookup_in(addr, lo, self.by_16[h + 1] as usize)
+    }
 }
 
 impl Addr for u32 {
@@ -100,7 +126,7 @@ impl<T: Addr> RangeTable<T> {
         // Outer ranges before the ranges they contain.
         ranges.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         ranges.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
-        let mut t = RangeTable { starts: Vec::new(), ends: Vec::new(), info: Vec::new() };
+        let mut t = RangeTable { starts: Vec::new(), ends: Vec::new(), info: Vec::new(), by_16: Vec::new() };
         let mut stack: Vec<(T, T, u32)> = Vec::new();
         // Next address not yet emitted; None once past the top of the address space.
         let mut cursor: Option<T> = None;
@@ -138,7 +164,12 @@ impl<T: Addr> RangeTable<T> {
     }
 
     pub fn lookup(&self, addr: T) -> Option<u32> {
-        let i = self.starts.partition_point(|s| *s <= addr);
+        self.lookup_in(addr, 0, self.starts.len())
+    }
+
+    /// The interval holding `addr`, knowing it starts in `starts[..hi]` and not before `lo`.
+    fn lookup_in(&self, addr: T, lo: usize, hi: usize) -> Option<u32> {
+        let i = lo + self.starts[lo..hi].partition_point(|s| *s <= addr);
         if i == 0 {
             return None;
         }
@@ -259,7 +290,7 @@ impl IpBuilder {
         let mut v6 = Vec::new();
         let (mut m4, mut m6) = (self.v4, self.v6);
         for c in classes {
-            v4.push((c, RangeTable::build(m4.remove(&c).unwrap_or_default())));
+            v4.push((c, RangeTable::build(m4.remove(&c).unwrap_or_default()).index_by_16()));
             v6.push((c, RangeTable::build(m6.remove(&c).unwrap_or_default())));
         }
         IpIntel { info: self.info, sources: self.sources, v4, v6, tor: self.tor }
@@ -295,7 +326,7 @@ impl IpIntel {
             IpAddr::V4(v4) => {
                 let a = u32::from(v4);
                 for (class, table) in &self.v4 {
-                    if let Some(m) = table.lookup(a).and_then(|i| self.to_match(*class, i)) {
+                    if let Some(m) = table.lookup_v4(a).and_then(|i| self.to_match(*class, i)) {
                         facts.matches.push(m);
                     }
                 }
@@ -351,5 +382,34 @@ mod tests {
         assert_eq!(all.lookup(u32::MAX), Some(7));
         assert_eq!(all.lookup(x), Some(1));
         assert_eq!(all.lookup(y + 1), Some(7));
+        // The /16 index answers exactly as the full search, on every interval edge.
+        let t = RangeTable::build(vec![(a, b, 0), (x, y, 1), (p, q, 2), (m, n, 3)]).index_by_16();
+        for probe in [a, a + 1, x - 1, x, y, y + 1, p, q, q + 1, b, b + 1, m, n, n + 1, 0, u32::MAX] {
+            assert_eq!(t.lookup_v4(probe), t.lookup(probe), "{probe:#x}");
+        }
+    }
+
+    #[test]
+    fn the_v4_index_agrees_with_the_full_search_on_random_tables() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let ranges: Vec<(u32, u32, u32)> = (0..3000)
+            .map(|i| {
+                let len = 8 + (next() % 25) as u32;
+                let mask = u32::MAX << (32 - len);
+                let start = (next() as u32) & mask;
+                (start, start | !mask, i)
+            })
+            .collect();
+        let t = RangeTable::build(ranges).index_by_16();
+        for _ in 0..200_000 {
+            let probe = next() as u32;
+            assert_eq!(t.lookup_v4(probe), t.lookup(probe), "{probe:#x}");
+        }
     }
 }
