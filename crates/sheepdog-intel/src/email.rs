@@ -2,7 +2,7 @@
 //! relay services as their own class, free webmail as a benign control, and identity keys that
 //! fold plus-addressing and Gmail's dots so `a.b+x@gmail.com` and `ab@gmail.com` are one.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 

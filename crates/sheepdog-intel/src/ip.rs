@@ -2,7 +2,7 @@
 //! addresses). CIDRs of one class are flattened into disjoint intervals, each remembering its
 //! most specific covering prefix, so a lookup is one binary search (O(log n)) per class.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 use serde::Serialize;

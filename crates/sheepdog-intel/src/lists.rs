@@ -2,7 +2,7 @@
 //! device, fingerprint, e-mail domain or address, account), with optional expiry and a note.
 //! A deny entry beats everything; an allow entry beats intelligence.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -146,7 +146,7 @@ impl ListBuilder {
     }
 
     pub(crate) fn build(self) -> Lists {
-        let mut exact: HashMap<(ListKind, String), Vec<usize>> = HashMap::new();
+        let mut exact: HashMap<(ListKind, String), Vec<usize>> = HashMap::default();
         let mut cidrs = Vec::new();
         for (i, e) in self.entries.iter().enumerate() {
             if e.kind == ListKind::Ip {

@@ -2,7 +2,7 @@
 //! segment classes and the 7-digit prefix table (operator, MVNO flag, home city), number
 //! blocks, and numbers published on receive-SMS sites with their dates.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -248,7 +248,7 @@ impl PhoneBuilder {
             .into_iter()
             .map(|(p, c, op)| (Arc::from(p.as_str()), c, (!op.is_empty()).then(|| Arc::from(op.as_str()))))
             .collect();
-        let mut segment_index = HashMap::new();
+        let mut segment_index = HashMap::default();
         let mut lengths = (0, usize::MAX);
         for (i, (p, _, _)) in segments.iter().enumerate() {
             if let Some(k) = segment_key(p) {
