@@ -196,6 +196,7 @@ impl IntelBuilder {
     }
 
     pub fn build(self) -> Intel {
+        phone::warm_up();
         Intel {
             version: format!("{:016x}", self.hasher.digest()),
             phone: self.phone.build(),
