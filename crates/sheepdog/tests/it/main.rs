@@ -2,6 +2,7 @@
 
 mod crash;
 mod intel;
+mod readme;
 mod reload;
 mod score;
 mod text;
