@@ -166,21 +166,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let loaded = intel_cmd::load(&intel_source)?;
             tracing::info!(version = loaded.version(), load_ms = loaded.load_time().as_millis() as u64, "intel loaded");
             engine.set_intel(Arc::new(loaded));
-            let reloader: sheepdog_server::IntelReloader = {
-                let engine = engine.clone();
-                Arc::new(move || {
-                    let intel = intel_cmd::load(&intel_source).map_err(|e| format!("{e:#}"))?;
-                    let version = intel.version().to_string();
-                    engine.set_intel(Arc::new(intel));
-                    Ok(version)
-                })
+            // Only a directory can change under a running server; the embedded copy cannot.
+            let reloader: Option<sheepdog_server::IntelReloader> = match &intel_source {
+                intel_cmd::IntelSource::Embedded => None,
+                intel_cmd::IntelSource::Dir(_) => {
+                    let engine = engine.clone();
+                    let source = intel_source.clone();
+                    Some(Arc::new(move || {
+                        let intel = intel_cmd::load(&source).map_err(|e| format!("{e:#}"))?;
+                        let version = intel.version().to_string();
+                        engine.set_intel(Arc::new(intel));
+                        Ok(version)
+                    }))
+                }
             };
             let listen = listen.unwrap_or(config.listen);
             let options = sheepdog_server::ServerOptions {
                 api_keys: config.api_keys.clone(),
                 admin_keys: config.admin_keys.clone(),
                 snapshot_interval: data.as_ref().map(|_| config.snapshot_interval),
-                intel_reloader: Some(reloader),
+                intel_reloader: reloader,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {

@@ -187,3 +187,42 @@ async fn metrics_count_decisions_errors_and_state() {
     assert!(text.contains("sheepdog_state_evictions_total 0"));
     assert!(text.ends_with("# EOF\n"));
 }
+
+#[tokio::test]
+async fn intel_reload_without_a_directory_is_refused() {
+    let s = state(&[]);
+    let (status, body) = call(&s, "POST", "/v1/intel:reload", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error_of(&body).0, "invalid_value");
+}
+
+#[tokio::test]
+async fn intel_reload_takes_an_admin_key() {
+    let engine =
+        Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default());
+    let reloader: sheepdog_server::IntelReloader = Arc::new(|| Ok("v2".to_string()));
+    let options = ServerOptions {
+        api_keys: vec!["api".into()],
+        admin_keys: vec!["admin".into()],
+        intel_reloader: Some(reloader),
+        ..Default::default()
+    };
+    let s = AppState::new(Arc::new(engine), &options);
+    let (status, _) = call(&s, "POST", "/v1/intel:reload", Some("Bearer api"), Body::empty()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "an API key is not an admin key");
+    let (status, body) = call(&s, "POST", "/v1/intel:reload", Some("Bearer admin"), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("\"intel_version\":\"v2\""), "{body}");
+    let failing: sheepdog_server::IntelReloader = Arc::new(|| Err("ops: line 3: unknown kind".to_string()));
+    let s = AppState::new(
+        Arc::new(Engine::in_memory(
+            Arc::new(BuiltinPolicy::default()),
+            MemoryStoreOptions::default(),
+            EngineOptions::default(),
+        )),
+        &ServerOptions { intel_reloader: Some(failing), ..Default::default() },
+    );
+    let (status, body) = call(&s, "POST", "/v1/intel:reload", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("line 3"), "{body}");
+}
