@@ -39,6 +39,7 @@ mod tests {
         assert_eq!(super::js_to_rust(r"a-b[a-z]\d-x"), r"a-b[a-z]\d-x");
         assert_eq!(super::without_lookaround(r"(?<! cu)bots?(?:\b|_)"), r"bots?(?:\b|_)");
         assert_eq!(super::without_lookaround(r"google(?!(?:wv|app))x"), "googlex");
+        assert_eq!(super::without_lookaround("a\\é(?!x)b\\"), "a\\éb\\");
     }
 }
 
@@ -88,8 +89,10 @@ fn without_lookaround(p: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' {
-            out.push_str(&p[i..(i + 2).min(p.len())]);
-            i += 2;
+            // The escape and the whole (possibly multi-byte) character it escapes.
+            let next = p[i + 1..].chars().next().map_or(0, char::len_utf8);
+            out.push_str(&p[i..i + 1 + next]);
+            i += 1 + next;
             continue;
         }
         let rest = &p[i..];
