@@ -37,6 +37,24 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::InvalidJson,
+        ErrorCode::WrongType,
+        ErrorCode::MissingField,
+        ErrorCode::UnknownType,
+        ErrorCode::InvalidValue,
+        ErrorCode::InvalidPhone,
+        ErrorCode::InvalidIp,
+        ErrorCode::InvalidTimestamp,
+        ErrorCode::TooLong,
+        ErrorCode::TooLarge,
+        ErrorCode::Unauthorized,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Unavailable,
+    ];
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

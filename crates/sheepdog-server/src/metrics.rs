@@ -23,23 +23,6 @@ struct ErrorLabels {
     code: String,
 }
 
-const ERROR_CODES: [ErrorCode; 14] = [
-    ErrorCode::InvalidJson,
-    ErrorCode::WrongType,
-    ErrorCode::MissingField,
-    ErrorCode::UnknownType,
-    ErrorCode::InvalidValue,
-    ErrorCode::InvalidPhone,
-    ErrorCode::InvalidIp,
-    ErrorCode::InvalidTimestamp,
-    ErrorCode::TooLong,
-    ErrorCode::TooLarge,
-    ErrorCode::Unauthorized,
-    ErrorCode::NotFound,
-    ErrorCode::MethodNotAllowed,
-    ErrorCode::Unavailable,
-];
-
 pub struct Metrics {
     registry: Registry,
     /// Pre-created per (type, outcome): the hot path only increments an atomic.
@@ -74,7 +57,7 @@ impl Metrics {
                     .collect()
             })
             .collect();
-        let errors = ERROR_CODES
+        let errors = ErrorCode::ALL
             .iter()
             .map(|c| (*c, errors_family.get_or_create(&ErrorLabels { code: c.as_str().into() }).clone()))
             .collect();

@@ -1,51 +1,20 @@
 //! Crash recovery: SIGKILL a real `sheepdog serve` mid-stream, restart it on the same data
 //! directory, and find every answered event counted and remembered.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::bin;
+use crate::{post, serve, Server};
 
 const T0: i64 = 1_764_000_000_000;
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
 fn start(data: &std::path::Path) -> Server {
-    let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("SHEEPDOG_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr =
-        line.trim().strip_prefix("sheepdog listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
-    Server { child, addr }
-}
-
-/// One HTTP/1.1 request on a fresh connection; `None` when the server is gone.
-fn post(addr: &str, path: &str, body: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let req = format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-    s.write_all(req.as_bytes()).ok()?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).ok()?;
-    let status = resp.get(9..12)?.parse().ok()?;
-    let body = resp.split_once("\r\n\r\n")?.1.to_string();
-    Some((status, body))
+    serve(&[OsStr::new("--data"), data.as_os_str()])
 }
 
 fn event(i: u64) -> String {
