@@ -413,16 +413,25 @@ impl Engine {
         let Some(j) = &self.journal else {
             return Ok(());
         };
+        let started = Instant::now();
         let (covered, payload) = {
             let _g = self.gate.write();
             (j.queued(), self.store.export()?)
         };
+        let paused = started.elapsed();
         // The snapshot may only cover records that are durable themselves.
         if covered > 0 {
             j.wait_durable(covered - 1)?;
         }
         j.write_snapshot(covered, &payload)?;
         self.last_snapshot.store(covered, Ordering::Relaxed);
+        tracing::info!(
+            covered,
+            bytes = payload.len(),
+            paused_ms = paused.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "snapshot written"
+        );
         Ok(())
     }
 
