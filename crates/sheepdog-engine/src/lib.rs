@@ -414,11 +414,12 @@ impl Engine {
             return Ok(());
         };
         let started = Instant::now();
-        let (covered, payload) = {
+        let (covered, capture) = {
             let _g = self.gate.write();
-            (j.queued(), self.store.export()?)
+            (j.queued(), self.store.capture()?)
         };
         let paused = started.elapsed();
+        let payload = capture.encode()?;
         // The snapshot may only cover records that are durable themselves.
         if covered > 0 {
             j.wait_durable(covered - 1)?;

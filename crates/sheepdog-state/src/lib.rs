@@ -108,11 +108,22 @@ pub trait StateStore: Send + Sync {
 
     fn health(&self) -> Result<(), StoreError>;
 
+    /// Copies the whole state as of now, quickly (the caller holds events off meanwhile); the
+    /// copy is encoded afterwards, while events flow again.
+    fn capture(&self) -> Result<Box<dyn Capture>, StoreError>;
+
     /// Serialises the whole state (for snapshots). The caller guarantees no concurrent writes.
-    fn export(&self) -> Result<Vec<u8>, StoreError>;
+    fn export(&self) -> Result<Vec<u8>, StoreError> {
+        self.capture()?.encode()
+    }
 
     /// Replaces the whole state with an exported one.
     fn import(&self, bytes: &[u8]) -> Result<(), StoreError>;
+}
+
+/// A point-in-time copy of a store's state, to be encoded for a snapshot.
+pub trait Capture: Send {
+    fn encode(self: Box<Self>) -> Result<Vec<u8>, StoreError>;
 }
 
 /// Stable 64-bit hash of a feature id and a key value (stable across runs and versions: it is

@@ -429,25 +429,20 @@ impl StateStore for MemoryStore {
         Ok(())
     }
 
-    fn export(&self) -> Result<Vec<u8>, StoreError> {
-        let mut snap = Snapshot { windows: Vec::new(), ids: Vec::new() };
+    fn capture(&self) -> Result<Box<dyn crate::Capture>, StoreError> {
+        // Plain clones only (rings are inline, decisions are shared): the pause stays short.
+        let mut windows = Vec::new();
         for shard in &self.shards {
             let g = shard.lock();
-            snap.windows.extend(g.entries.iter().map(|(k, e)| {
-                let window = match &e.window {
-                    Window::Count(c) => SnapWindow::Count(c.to_vec()),
-                    Window::Distinct(m) => SnapWindow::Distinct(m.to_vec()),
-                };
-                (*k, SnapEntry { last_touch: e.last_touch, head: e.head, ring: e.ring, window })
-            }));
+            windows.reserve(g.entries.len());
+            windows.extend(g.entries.iter().map(|(k, e)| (*k, e.clone())));
         }
+        let mut ids = Vec::new();
         for shard in &self.ids {
             let g = shard.lock();
-            for (k, (ts, d)) in g.order.iter().filter_map(|k| g.ids.get(k).map(|v| (k, v))) {
-                snap.ids.push((*k, *ts, d.to_vec()));
-            }
+            ids.extend(g.order.iter().filter_map(|k| g.ids.get(k).map(|(ts, d)| (*k, *ts, d.clone()))));
         }
-        postcard::to_stdvec(&snap).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))
+        Ok(Box::new(MemoryCapture { windows, ids }))
     }
 
     fn import(&self, bytes: &[u8]) -> Result<(), StoreError> {
@@ -506,6 +501,32 @@ impl MemoryStore {
         if shard.ids.insert(h, (ts_ms, d)).is_none() {
             shard.order.push_back(h);
         }
+    }
+}
+
+struct MemoryCapture {
+    windows: Vec<(u64, Entry)>,
+    ids: Vec<(u64, i64, StoredDecision)>,
+}
+
+impl crate::Capture for MemoryCapture {
+    fn encode(self: Box<Self>) -> Result<Vec<u8>, StoreError> {
+        let this = *self;
+        let snap = Snapshot {
+            windows: this
+                .windows
+                .into_iter()
+                .map(|(k, e)| {
+                    let window = match e.window {
+                        Window::Count(c) => SnapWindow::Count(c.into_vec()),
+                        Window::Distinct(m) => SnapWindow::Distinct(m.into_vec()),
+                    };
+                    (k, SnapEntry { last_touch: e.last_touch, head: e.head, ring: e.ring, window })
+                })
+                .collect(),
+            ids: this.ids.into_iter().map(|(k, ts, d)| (k, ts, d.to_vec())).collect(),
+        };
+        postcard::to_stdvec(&snap).map_err(|e| StoreError::new(StoreErrorKind::Corrupt, e.to_string()))
     }
 }
 
