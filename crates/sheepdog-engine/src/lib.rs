@@ -36,6 +36,11 @@ pub struct EngineOptions {
     /// Take a snapshot once this many records were journaled since the last one (0: never
     /// automatically; `snapshot()` still works).
     pub snapshot_every: u64,
+    /// Event times more than this far ahead of the receive time are clamped to it (the server
+    /// sets it to the state's grace period: one event dated in the future must not push a key's
+    /// window ahead and make everyone else's events "late"). `None`: trust event times (batch
+    /// replays of recorded or simulated traffic).
+    pub max_future_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +134,12 @@ pub struct Engine {
     /// Events take it shared; a snapshot takes it exclusively so that the state it exports
     /// matches a journal position exactly.
     gate: RwLock<()>,
+    /// With a journal, decisions are made one at a time so that journal order is state order:
+    /// replay rebuilds exactly the live state, and an answer never depends on an event whose
+    /// record could come later.
+    order: parking_lot::Mutex<()>,
+    /// One snapshot at a time (periodic and shutdown snapshots may meet).
+    snapshotting: parking_lot::Mutex<()>,
     next_id: AtomicU64,
     last_snapshot: AtomicU64,
     stats: EngineStats,
@@ -159,6 +170,8 @@ impl Engine {
             text: RwLock::new(sheepdog_text::Matcher::builtin()),
             journal,
             gate: RwLock::new(()),
+            order: parking_lot::Mutex::new(()),
+            snapshotting: parking_lot::Mutex::new(()),
             next_id: AtomicU64::new(0),
             last_snapshot: AtomicU64::new(0),
             stats: EngineStats::default(),
@@ -195,7 +208,11 @@ impl Engine {
         let event = parse_event(r.event.get().as_bytes()).map_err(|e| e.message)?;
         let decision: Decision = serde_json::from_str(r.decision.get()).map_err(|e| e.to_string())?;
         let json: StoredDecision = Arc::from(r.decision.get().as_bytes());
-        let ts = event.timestamp.map_or(r.received_ms, |t| t.0);
+        // The same clamp as when the event was decided.
+        let mut ts = event.timestamp.map_or(r.received_ms, |t| t.0);
+        if let Some(max) = self.options.max_future_ms {
+            ts = ts.min(r.received_ms.saturating_add(max));
+        }
         let loaded = self.loaded.read().clone();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
@@ -251,8 +268,12 @@ impl Engine {
     /// `received_ms` is the receive time, used when the event has no timestamp.
     pub fn decide(&self, event: &Event, raw: &[u8], received_ms: i64, explain: bool) -> Result<Output, EngineError> {
         let started = Instant::now();
-        let ts = event.timestamp.map_or(received_ms, |t| t.0);
+        let mut ts = event.timestamp.map_or(received_ms, |t| t.0);
+        if let Some(max) = self.options.max_future_ms {
+            ts = ts.min(received_ms.saturating_add(max));
+        }
         let _gate = self.gate.read();
+        let _order = self.journal.as_ref().map(|_| self.order.lock());
         let loaded = self.loaded.read().clone();
         let mut failure: Option<EngineError> = None;
         let mut durable_seq = None;
@@ -293,6 +314,14 @@ impl Engine {
         };
         if let Some(e) = failure {
             return Err(e);
+        }
+        // A repeat answers with the first decision, which must be on disk before it is
+        // answered again: its record was queued before it was remembered, so everything queued
+        // so far covers it.
+        if repeat {
+            if let Some(j) = &self.journal {
+                durable_seq = j.queued().checked_sub(1);
+            }
         }
         let decision = match fresh {
             Some(d) => d,
@@ -413,6 +442,7 @@ impl Engine {
         let Some(j) = &self.journal else {
             return Ok(());
         };
+        let _one = self.snapshotting.lock();
         let started = Instant::now();
         let (covered, capture) = {
             let _g = self.gate.write();

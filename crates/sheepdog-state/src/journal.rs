@@ -159,6 +159,7 @@ impl Journal {
         let segments = list(dir, "log-", ".ndjson")?;
         let mut records = Vec::new();
         let mut next_seq = covered;
+        let mut prev_end: Option<u64> = None;
         let n_segments = segments.len();
         for (i, (first, path)) in segments.iter().enumerate() {
             let is_last = i + 1 == n_segments;
@@ -167,6 +168,21 @@ impl Journal {
                 if *next_first <= covered {
                     continue;
                 }
+            }
+            // Records must run on without a gap: from the snapshot (or 0) through every segment.
+            let expected_first = prev_end.unwrap_or(covered);
+            let gap = match prev_end {
+                Some(end) => *first != end,
+                None => *first > covered,
+            };
+            if gap {
+                return Err(JournalError::Corrupt {
+                    path: path.clone(),
+                    line: 0,
+                    message: format!(
+                        "records {expected_first}..{first} are missing (a segment was removed, or the snapshot that covered them is unreadable)"
+                    ),
+                });
             }
             let file = File::open(path).map_err(io(path))?;
             let mut reader = BufReader::new(file);
@@ -210,6 +226,7 @@ impl Journal {
                 }
             }
             next_seq = next_seq.max(expect);
+            prev_end = Some(expect);
         }
 
         // Append to the last segment, or start one.

@@ -405,7 +405,9 @@ impl StateStore for MemoryStore {
     fn remember(&self, id: &str, ts_ms: i64, decision: StoredDecision) {
         let h = crate::member_hash(id.as_bytes());
         let mut shard = self.ids[shard_of(h)].lock();
-        if !shard.ids.contains_key(&h) {
+        // An id decided again after its window expired has two records: the later one is the
+        // decision a retry must get.
+        if shard.ids.get(&h).is_none_or(|(seen, _)| *seen < ts_ms) {
             self.insert_id(&mut shard, h, ts_ms, decision);
         }
     }

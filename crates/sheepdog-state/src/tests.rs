@@ -265,3 +265,73 @@ fn key_overhead_is_reported() {
     println!("bytes per key before spilling: {}", crate::memory::key_overhead());
     assert!(crate::memory::key_overhead() <= 160);
 }
+
+#[test]
+fn remember_keeps_the_latest_decision_of_an_id() {
+    let store = MemoryStore::new(opts());
+    store.remember("e", 1_000, suite::decision("e", 1));
+    store.remember("e", 5_000, suite::decision("e", 2));
+    store.remember("e", 3_000, suite::decision("e", 3));
+    let got = store.idempotent("e", 5_001, &mut || suite::decision("e", 9));
+    assert!(matches!(got, Idempotent::Repeat(ref d) if suite::score_of(d) == 2));
+}
+
+mod journal_gaps {
+    use super::*;
+
+    fn small(dir: &std::path::Path) -> (Journal, Recovery) {
+        Journal::open(dir, JournalOptions { segment_bytes: 512, no_sync: true, ..JournalOptions::default() }).unwrap()
+    }
+
+    fn fill(dir: &std::path::Path, n: i64) {
+        let (j, _) = small(dir);
+        for i in 0..n {
+            let seq = j.append(i, b"{\"type\":\"login\"}", b"{}").unwrap();
+            j.wait_durable(seq).unwrap();
+        }
+        j.close().unwrap();
+    }
+
+    fn segments(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("log-"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_missing_segment_stops_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        fill(dir.path(), 60);
+        let segs = segments(dir.path());
+        assert!(segs.len() >= 3, "{} segments", segs.len());
+        std::fs::remove_file(&segs[1]).unwrap();
+        let err = Journal::open(dir.path(), JournalOptions::default()).err().expect("refused");
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_only_snapshot_is_not_silently_replaced_by_a_partial_log() {
+        let dir = tempfile::tempdir().unwrap();
+        fill(dir.path(), 60);
+        {
+            let (j, _) = Journal::open(
+                dir.path(),
+                JournalOptions { keep_snapshots: 1, no_sync: true, ..JournalOptions::default() },
+            )
+            .unwrap();
+            j.write_snapshot(50, b"state").unwrap();
+        }
+        assert_eq!(
+            segments(dir.path())[0].file_name().unwrap().to_string_lossy().starts_with("log-00000000000000000000"),
+            false
+        );
+        let snap = dir.path().join(format!("snapshot-{:020}.bin", 50));
+        std::fs::write(&snap, b"garbage").unwrap();
+        let err = Journal::open(dir.path(), JournalOptions::default()).err().expect("refused");
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
+}

@@ -155,6 +155,7 @@ impl Config {
                 enrich,
                 id_prefix: String::new(),
                 snapshot_every: s.snapshot_every_events.unwrap_or(1_000_000),
+                max_future_ms: None,
             },
             policy_file: raw.policy.file.map(resolve),
             intel_dir: raw.intel.dir.map(resolve),

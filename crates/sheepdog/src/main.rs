@@ -161,6 +161,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(config.as_deref())?;
             let policy = load_policy(policy.as_deref().or(config.policy_file.as_deref()))?;
             let data = data.or_else(|| config.data_dir.clone());
+            // Live traffic: an event dated ahead of the server by more than the grace period is
+            // clamped (batch scoring trusts event times).
+            let mut config = config;
+            config.engine.max_future_ms = Some(config.store.grace_ms as i64);
             let engine = Arc::new(build_engine(&config, policy, data.as_deref())?);
             let intel_source = intel_source(intel.or_else(|| config.intel_dir.clone()));
             let loaded = intel_cmd::load(&intel_source)?;

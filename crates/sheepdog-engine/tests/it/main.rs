@@ -309,3 +309,49 @@ fn durable_state_survives_a_restart() {
     let d = decide(&e, ev(5));
     assert_eq!(d.reasons[0].message, "6 verification codes were requested for this number in the last 10 minutes");
 }
+
+#[test]
+fn an_event_dated_far_ahead_cannot_blind_a_key_when_clamped() {
+    let opts = EngineOptions { max_future_ms: Some(5 * 60_000), ..EngineOptions::default() };
+    let e = Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), opts);
+    let now = T0;
+    let sms = |ts: i64, id: &str| json!({"id":id,"type":"sms_code_request","timestamp":ts,"phone":"+8613700000001"});
+    // One request dated year 9999, then ordinary ones at the receive time.
+    let raw = serde_json::to_vec(&sms(253_402_300_799_999, "far")).unwrap();
+    e.decide_json(&raw, now).unwrap();
+    let mut last = None;
+    for i in 0..5 {
+        let raw = serde_json::to_vec(&sms(now + i * 1000, &format!("n{i}"))).unwrap();
+        last = Some(e.decide_json(&raw, now + i * 1000).unwrap().decision);
+    }
+    assert!(codes(&last.unwrap()).contains(&"phone.sms_burst"), "the ordinary requests are still counted");
+    // Unclamped (batch mode), the same sequence hides them: why the server clamps.
+    let e = engine();
+    e.decide_json(&serde_json::to_vec(&sms(253_402_300_799_999, "far")).unwrap(), now).unwrap();
+    let mut last = None;
+    for i in 0..5 {
+        let raw = serde_json::to_vec(&sms(now + i * 1000, &format!("n{i}"))).unwrap();
+        last = Some(e.decide_json(&raw, now + i * 1000).unwrap().decision);
+    }
+    assert!(!codes(&last.unwrap()).contains(&"phone.sms_burst"));
+}
+
+#[test]
+fn a_repeat_waits_for_the_first_decision_to_be_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open_durable(
+        Arc::new(BuiltinPolicy::default()),
+        MemoryStoreOptions::default(),
+        dir.path(),
+        JournalOptions::default(),
+        EngineOptions::default(),
+    )
+    .unwrap();
+    let raw = serde_json::to_vec(&json!({"id":"r","type":"login","timestamp":T0})).unwrap();
+    let first = e.decide_json(&raw, T0).unwrap();
+    let again = e.decide_json(&raw, T0).unwrap();
+    assert!(again.repeat);
+    assert!(again.durable_seq >= first.durable_seq, "{:?} vs {:?}", again.durable_seq, first.durable_seq);
+    e.wait_durable(again.durable_seq).unwrap();
+    assert_eq!(first.json, again.json);
+}
