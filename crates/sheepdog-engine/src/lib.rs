@@ -196,10 +196,7 @@ impl Engine {
         }
         let engine = Engine::with_store(policy, store, Some(journal), options);
         engine.last_snapshot.store(covered, Ordering::Relaxed);
-        let n = recovery.records.len();
-        for r in recovery.records {
-            engine.replay(&r).map_err(|message| EngineError::Replay { seq: r.seq, message })?;
-        }
+        let n = recovery.for_each(&mut |r| engine.replay(&r))?;
         tracing::info!(dir = %dir.display(), snapshot_covers = covered, replayed = n, "state recovered");
         Ok(engine)
     }

@@ -67,8 +67,69 @@ pub struct ReplayRecord {
 pub struct Recovery {
     /// The newest valid snapshot: (covered seq, payload).
     pub snapshot: Option<(u64, Vec<u8>)>,
-    /// Records at or after the snapshot's covered seq, in order.
-    pub records: Vec<ReplayRecord>,
+    /// First record to replay (the snapshot's covered seq, or 0).
+    covered: u64,
+    /// One past the last valid record found at open.
+    end: u64,
+    /// The segments that hold records `covered..end`, in order.
+    segments: Vec<PathBuf>,
+}
+
+impl Recovery {
+    /// Number of records to replay.
+    pub fn len(&self) -> u64 {
+        self.end - self.covered
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Streams the records after the snapshot, in order, one at a time (memory stays bounded
+    /// by one record whatever the journal's length). They were validated by `open`.
+    pub fn for_each(&self, f: &mut dyn FnMut(ReplayRecord) -> Result<(), String>) -> Result<u64, JournalError> {
+        let mut n = 0;
+        for path in &self.segments {
+            let mut reader = BufReader::new(File::open(path).map_err(io(path))?);
+            let mut line = Vec::new();
+            let mut line_no = 0u64;
+            loop {
+                line.clear();
+                if reader.read_until(b'\n', &mut line).map_err(io(path))? == 0 {
+                    break;
+                }
+                line_no += 1;
+                let r: ReplayRecord = serde_json::from_slice(&line).map_err(|e| JournalError::Corrupt {
+                    path: path.clone(),
+                    line: line_no,
+                    message: e.to_string(),
+                })?;
+                if r.seq >= self.end {
+                    return Ok(n);
+                }
+                if r.seq >= self.covered {
+                    let seq = r.seq;
+                    f(r).map_err(|message| JournalError::Corrupt {
+                        path: path.clone(),
+                        line: line_no,
+                        message: format!("replaying record {seq}: {message}"),
+                    })?;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// All records after the snapshot, collected (for tests and tools; replay streams).
+    pub fn records(&self) -> Result<Vec<ReplayRecord>, JournalError> {
+        let mut v = Vec::new();
+        self.for_each(&mut |r| {
+            v.push(r);
+            Ok(())
+        })?;
+        Ok(v)
+    }
 }
 
 #[derive(Default)]
@@ -157,7 +218,7 @@ impl Journal {
         let covered = snapshot.as_ref().map_or(0, |(c, _)| *c);
 
         let segments = list(dir, "log-", ".ndjson")?;
-        let mut records = Vec::new();
+        let mut replay_segments = Vec::new();
         let mut next_seq = covered;
         let mut prev_end: Option<u64> = None;
         let n_segments = segments.len();
@@ -203,9 +264,6 @@ impl Journal {
                     Some(r) if r.seq == expect => {
                         expect += 1;
                         offset += n as u64;
-                        if r.seq >= covered {
-                            records.push(r);
-                        }
                     }
                     _ => {
                         let at_tail = is_last && reader.fill_buf().map_err(io(path))?.is_empty();
@@ -227,6 +285,7 @@ impl Journal {
             }
             next_seq = next_seq.max(expect);
             prev_end = Some(expect);
+            replay_segments.push(path.clone());
         }
 
         // Append to the last segment, or start one.
@@ -272,7 +331,7 @@ impl Journal {
             shared,
             writer: Mutex::new(Some(handle)),
         };
-        Ok((journal, Recovery { snapshot, records }))
+        Ok((journal, Recovery { snapshot, covered, end: next_seq, segments: replay_segments }))
     }
 
     /// Queues one record; returns its sequence number. The record line is built here so that

@@ -140,7 +140,7 @@ mod journal {
         let dir = tempfile::tempdir().unwrap();
         {
             let (j, rec) = open(dir.path());
-            assert!(rec.records.is_empty() && rec.snapshot.is_none());
+            assert!(rec.is_empty() && rec.snapshot.is_none());
             for i in 0..100 {
                 let seq = j.append(i, format!("{{\"type\":\"login\",\"n\":{i}}}").as_bytes(), b"{\"d\":1}").unwrap();
                 assert_eq!(seq, i as u64);
@@ -148,8 +148,10 @@ mod journal {
             j.wait_durable(99).unwrap();
         }
         let (j, rec) = open(dir.path());
-        assert_eq!(rec.records.len(), 100);
-        assert!(rec.records.iter().enumerate().all(|(i, r)| r.seq == i as u64 && r.received_ms == i as i64));
+        let records = rec.records().unwrap();
+        assert_eq!(records.len(), 100);
+        assert_eq!(rec.len(), 100);
+        assert!(records.iter().enumerate().all(|(i, r)| r.seq == i as u64 && r.received_ms == i as i64));
         assert_eq!(j.queued(), 100, "appends continue after the last record");
         let segments = std::fs::read_dir(dir.path()).unwrap().count();
         assert!(segments > 1, "small segments rotate");
@@ -172,12 +174,12 @@ mod journal {
         std::io::Write::write_all(&mut f, b"{\"seq\":3,\"received_ms\":1,\"ev").unwrap();
         drop(f);
         let (j, rec) = open(dir.path());
-        assert_eq!(rec.records.len(), 3);
+        assert_eq!(rec.records().unwrap().len(), 3);
         let seq = j.append(9, b"{\"type\":\"login\"}", b"{}").unwrap();
         assert_eq!(seq, 3);
         j.close().unwrap();
         let (_, rec) = open(dir.path());
-        assert_eq!(rec.records.len(), 4);
+        assert_eq!(rec.records().unwrap().len(), 4);
     }
 
     #[test]
@@ -216,10 +218,11 @@ mod journal {
             j.write_snapshot(190, b"state-at-190").unwrap();
         }
         let (_, rec) = open(dir.path());
-        let (covered, payload) = rec.snapshot.unwrap();
+        let (covered, payload) = rec.snapshot.clone().unwrap();
         assert_eq!((covered, payload.as_slice()), (190, &b"state-at-190"[..]));
-        assert_eq!(rec.records.first().unwrap().seq, 190);
-        assert_eq!(rec.records.len(), 10);
+        let records = rec.records().unwrap();
+        assert_eq!(records.first().unwrap().seq, 190);
+        assert_eq!(records.len(), 10);
         let snaps = std::fs::read_dir(dir.path())
             .unwrap()
             .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("snapshot-"))
@@ -254,8 +257,8 @@ mod journal {
         bytes[n - 6] ^= 0xff;
         std::fs::write(&p, bytes).unwrap();
         let (_, rec) = open(dir.path());
-        assert_eq!(rec.snapshot.unwrap().0, 5);
-        assert_eq!(rec.records.len(), 15);
+        assert_eq!(rec.snapshot.as_ref().unwrap().0, 5);
+        assert_eq!(rec.records().unwrap().len(), 15);
     }
 }
 
