@@ -18,6 +18,25 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sheepdog"))
 }
 
+/// Runs `sheepdog ARGS…` with `stdin`, parses stdout as NDJSON: (exit code, lines, stderr).
+pub fn run_ndjson(args: &[&str], stdin: &[u8]) -> (i32, Vec<serde_json::Value>, String) {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out.status.code().unwrap(), lines, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// A running `sheepdog serve` on an ephemeral loopback port; killed when dropped.
 pub struct Server {
     pub child: Child,

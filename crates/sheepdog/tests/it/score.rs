@@ -1,6 +1,5 @@
 //! `sheepdog score`: order, error lines, exit codes, state across runs.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -8,22 +7,8 @@ use serde_json::Value;
 use crate::bin;
 
 fn score(args: &[&str], stdin: &[u8]) -> (i32, Vec<Value>, String) {
-    let mut child = Command::new(bin())
-        .arg("score")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let lines = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    (out.status.code().unwrap(), lines, String::from_utf8_lossy(&out.stderr).into_owned())
+    let all: Vec<&str> = ["score"].into_iter().chain(args.iter().copied()).collect();
+    crate::run_ndjson(&all, stdin)
 }
 
 #[test]

@@ -1,30 +1,11 @@
 //! `sheepdog text scan`: one JSON object per input line, error lines for bad input, custom
 //! lexicons and allow-lists, exit codes.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
-use crate::bin;
-
 fn scan(args: &[&str], stdin: &[u8]) -> (i32, Vec<Value>, String) {
-    let mut child = Command::new(bin())
-        .args(["text", "scan"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let lines = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    (out.status.code().unwrap(), lines, String::from_utf8_lossy(&out.stderr).into_owned())
+    let all: Vec<&str> = ["text", "scan"].into_iter().chain(args.iter().copied()).collect();
+    crate::run_ndjson(&all, stdin)
 }
 
 #[test]
