@@ -119,28 +119,28 @@ pub fn enrich_with_text(
                 keys.put_str(KeyKind::PhoneBlock, facts.block.as_deref());
                 phone_signals(&facts, signals);
             }
-            None => keys.put(KeyKind::Phone, |b| normalize_phone(phone, region, b)),
+            // Unreachable for parsed events (the contract guarantees digits); kept total.
+            None => keys.put_str(KeyKind::Phone, Some(phone.trim())),
         }
     }
     if let Some(ip) = event.ip {
-        keys.put(KeyKind::Ip, |b| write_ip(b, ip));
-        keys.put(KeyKind::IpPrefix, |b| match ip {
+        // IPv4-mapped IPv6 addresses count as the IPv4 address they carry.
+        let ip = ip.to_canonical();
+        keys.put(KeyKind::Ip, |b| match ip {
             IpAddr::V4(v4) => {
-                let o = v4.octets();
                 b.extend_from_slice(b"v4:");
-                b.extend_from_slice(&o[..3]);
+                b.extend_from_slice(&v4.octets());
             }
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => {
-                    b.extend_from_slice(b"v4:");
-                    b.extend_from_slice(&v4.octets()[..3]);
-                }
-                None => {
-                    b.extend_from_slice(b"v6:");
-                    b.extend_from_slice(&v6.octets()[..8]);
-                }
-            },
+            IpAddr::V6(v6) => {
+                b.extend_from_slice(b"v6:");
+                b.extend_from_slice(&v6.octets());
+            }
         });
+        // The prefix (/24 or /64) is the leading bytes of the same key.
+        if let Some((a, b)) = keys.spans[KeyKind::Ip.index()] {
+            let prefix_len = if ip.is_ipv4() { 3 + 3 } else { 3 + 8 };
+            keys.spans[KeyKind::IpPrefix.index()] = Some((a, (a + prefix_len).min(b)));
+        }
         for m in intel.ip(ip).matches {
             let def = match m.class {
                 IpClass::Datacenter | IpClass::CnCloud => reason::IP_DATACENTER,
@@ -210,25 +210,27 @@ pub fn enrich_with_text(
         text_signals(event, matcher, signals);
     }
 
-    let list_keys = [
-        (ListKind::Phone, keys.get_str(KeyKind::Phone)),
-        (ListKind::PhoneBlock, keys.get_str(KeyKind::PhoneBlock)),
-        (ListKind::Device, event.device_id()),
-        (ListKind::Fingerprint, event.device_fingerprint()),
-        (ListKind::EmailDomain, keys.get_str(KeyKind::EmailDomain)),
-        (ListKind::Email, keys.get_str(KeyKind::Email)),
-        (ListKind::Account, event.account_id.as_deref()),
-    ];
-    let present: Vec<(ListKind, &str)> = list_keys.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
-    if let Some(m) = intel.list_match(&present, event.ip, ts) {
-        let def = match m.entry.action {
-            ListAction::Deny => reason::LIST_DENY,
-            ListAction::Allow => reason::LIST_ALLOW,
-        };
-        let note = if m.entry.note.is_empty() { String::new() } else { format!(" ({})", m.entry.note) };
-        let mut s = Signal::intel(def, format!("{} {}{note}", m.entry.kind.as_str(), m.entry.value));
-        s.from_intel = false;
-        signals.push(s);
+    if intel.has_lists() {
+        let list_keys = [
+            (ListKind::Phone, keys.get_str(KeyKind::Phone)),
+            (ListKind::PhoneBlock, keys.get_str(KeyKind::PhoneBlock)),
+            (ListKind::Device, event.device_id()),
+            (ListKind::Fingerprint, event.device_fingerprint()),
+            (ListKind::EmailDomain, keys.get_str(KeyKind::EmailDomain)),
+            (ListKind::Email, keys.get_str(KeyKind::Email)),
+            (ListKind::Account, event.account_id.as_deref()),
+        ];
+        let present: Vec<(ListKind, &str)> = list_keys.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+        if let Some(m) = intel.list_match(&present, event.ip, ts) {
+            let def = match m.entry.action {
+                ListAction::Deny => reason::LIST_DENY,
+                ListAction::Allow => reason::LIST_ALLOW,
+            };
+            let note = if m.entry.note.is_empty() { String::new() } else { format!(" ({})", m.entry.note) };
+            let mut s = Signal::intel(def, format!("{} {}{note}", m.entry.kind.as_str(), m.entry.value));
+            s.from_intel = false;
+            signals.push(s);
+        }
     }
 }
 
@@ -310,74 +312,38 @@ fn phone_signals(facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) 
     }
 }
 
-fn write_ip(b: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => {
-            b.extend_from_slice(b"v4:");
-            b.extend_from_slice(&v4.octets());
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => {
-                b.extend_from_slice(b"v4:");
-                b.extend_from_slice(&v4.octets());
-            }
-            None => {
-                b.extend_from_slice(b"v6:");
-                b.extend_from_slice(&v6.octets());
-            }
-        },
-    }
-}
-
-/// Canonical phone key: `+<country><number>` when the country is known, else `<REGION>:<digits>`.
-pub fn normalize_phone(phone: &str, region: &str, out: &mut Vec<u8>) {
-    let t = phone.trim();
-    let digits = t.bytes().filter(u8::is_ascii_digit);
-    if t.starts_with('+') {
-        out.push(b'+');
-        out.extend(digits);
-        return;
-    }
-    let start = out.len();
-    out.extend(digits);
-    let n = out.len() - start;
-    if n > 2 && out[start..start + 2] == *b"00" {
-        out.drain(start..start + 2);
-        out.insert(start, b'+');
-        return;
-    }
-    if region.eq_ignore_ascii_case("CN") {
-        if n == 11 && out[start] == b'1' {
-            out.splice(start..start, *b"+86");
-            return;
-        }
-        if n == 13 && out[start..start + 3] == *b"861" {
-            out.insert(start, b'+');
-            return;
-        }
-    }
-    let mut prefix = region.to_ascii_uppercase().into_bytes();
-    prefix.push(b':');
-    out.splice(start..start, prefix);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn norm(p: &str, r: &str) -> String {
-        let mut v = Vec::new();
-        normalize_phone(p, r, &mut v);
-        String::from_utf8(v).unwrap()
+    fn phone_key(p: &str, region: Option<&str>) -> String {
+        let mut e = Event::new(EventType::Registration);
+        e.phone = Some(p.into());
+        e.region = region.map(Into::into);
+        let mut keys = Keys::default();
+        enrich(&e, &EnrichOptions::default(), &Intel::default(), 0, &mut keys, &mut Vec::new());
+        keys.get_str(KeyKind::Phone).unwrap().to_string()
     }
 
     #[test]
     fn phones_normalise_to_one_key() {
-        assert_eq!(norm("+86 170-1234-5678", "CN"), "+8617012345678");
-        assert_eq!(norm("17012345678", "CN"), "+8617012345678");
-        assert_eq!(norm("008617012345678", "US"), "+8617012345678");
-        assert_eq!(norm("8617012345678", "CN"), "+8617012345678");
-        assert_eq!(norm("(415) 555-0100", "us"), "US:4155550100");
+        assert_eq!(phone_key("+86 170-1234-5678", None), "+8617012345678");
+        assert_eq!(phone_key("17012345678", None), "+8617012345678", "national, default region CN");
+        assert_eq!(phone_key("(415) 555-0100", Some("US")), "+14155550100");
+    }
+
+    #[test]
+    fn mapped_ipv6_counts_as_its_ipv4_address() {
+        let key = |ip: &str| {
+            let mut e = Event::new(EventType::Login);
+            e.ip = Some(ip.parse().unwrap());
+            let mut keys = Keys::default();
+            enrich(&e, &EnrichOptions::default(), &Intel::default(), 0, &mut keys, &mut Vec::new());
+            (keys.get(KeyKind::Ip).unwrap().to_vec(), keys.get(KeyKind::IpPrefix).unwrap().to_vec())
+        };
+        assert_eq!(key("::ffff:203.0.113.7"), key("203.0.113.7"));
+        assert_eq!(key("2001:db8:1:2:3:4:5:6").1, key("2001:db8:1:2:ffff::1").1, "one /64");
+        assert_ne!(key("2001:db8:1:2::1").1, key("2001:db8:1:3::1").1);
     }
 
     #[test]

@@ -205,11 +205,7 @@ impl Engine {
         let event = parse_event(r.event.get().as_bytes()).map_err(|e| e.message)?;
         let decision: Decision = serde_json::from_str(r.decision.get()).map_err(|e| e.to_string())?;
         let json: StoredDecision = Arc::from(r.decision.get().as_bytes());
-        // The same clamp as when the event was decided.
-        let mut ts = event.timestamp.map_or(r.received_ms, |t| t.0);
-        if let Some(max) = self.options.max_future_ms {
-            ts = ts.min(r.received_ms.saturating_add(max));
-        }
+        let ts = self.event_time(&event, r.received_ms);
         let loaded = self.loaded.read().clone();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
@@ -221,6 +217,16 @@ impl Engine {
         });
         self.store.remember(&decision.event_id, ts, json);
         Ok(())
+    }
+
+    /// The time an event counts at: its timestamp (or the receive time), clamped to
+    /// `max_future_ms` ahead of the receive time. Live decisions and replay use the same rule.
+    fn event_time(&self, event: &Event, received_ms: i64) -> i64 {
+        let ts = event.timestamp.map_or(received_ms, |t| t.0);
+        match self.options.max_future_ms {
+            Some(max) => ts.min(received_ms.saturating_add(max)),
+            None => ts,
+        }
     }
 
     pub fn policy(&self) -> Arc<dyn Policy> {
@@ -265,10 +271,7 @@ impl Engine {
     /// `received_ms` is the receive time, used when the event has no timestamp.
     pub fn decide(&self, event: &Event, raw: &[u8], received_ms: i64, explain: bool) -> Result<Output, EngineError> {
         let started = Instant::now();
-        let mut ts = event.timestamp.map_or(received_ms, |t| t.0);
-        if let Some(max) = self.options.max_future_ms {
-            ts = ts.min(received_ms.saturating_add(max));
-        }
+        let ts = self.event_time(event, received_ms);
         let _gate = self.gate.read();
         let _order = self.journal.as_ref().map(|_| self.order.lock());
         let loaded = self.loaded.read().clone();

@@ -317,10 +317,7 @@ impl IpIntel {
     }
 
     pub(crate) fn lookup(&self, ip: IpAddr) -> IpFacts {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
+        let ip = ip.to_canonical();
         let mut facts = IpFacts::default();
         match ip {
             IpAddr::V4(v4) => {

@@ -293,6 +293,11 @@ impl Intel {
         self.device.lookup(model, user_agent)
     }
 
+    /// Whether any operator-list entry is loaded (lets callers skip building lookup keys).
+    pub fn has_lists(&self) -> bool {
+        !self.lists.is_empty()
+    }
+
     /// The strongest operator-list entry matching any of the given keys at event time `now_ms`
     /// (deny beats allow).
     pub fn list_match(

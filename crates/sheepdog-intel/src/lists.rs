@@ -194,10 +194,7 @@ impl Lists {
             }
         }
         if let Some(ip) = ip {
-            let ip = match ip {
-                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-                v4 => v4,
-            };
+            let ip = ip.to_canonical();
             for (c, i) in &self.cidrs {
                 let hit = match (c, ip) {
                     (Cidr::V4(a, b), IpAddr::V4(v)) => (*a..=*b).contains(&u32::from(v)),
@@ -214,5 +211,9 @@ impl Lists {
 
     pub(crate) fn approx_bytes(&self) -> usize {
         self.entries.len() * 128
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }

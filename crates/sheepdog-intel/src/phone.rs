@@ -167,26 +167,28 @@ pub(crate) struct PhoneBuilder {
     receive_sms: HashMap<u64, (i32, i32)>,
 }
 
-fn csv_fields(line: &str) -> Vec<&str> {
-    line.split(',').map(str::trim).collect()
+/// The data rows of a CSV source with a header: (1-based line number, trimmed fields). Blank
+/// lines and `#` comments are skipped.
+fn csv_rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+    text.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| (i + 1, l.split(',').map(str::trim).collect()))
 }
 
 impl PhoneBuilder {
     pub(crate) fn add_segments(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
         let mut n = 0;
-        for (i, line) in text.lines().enumerate() {
-            if i == 0 || line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let f = csv_fields(line);
+        for (line, f) in csv_rows(text) {
             if f.len() < 3 {
-                return Err(IntelError::new(name, i + 1, "expected prefix,category,operator,…"));
+                return Err(IntelError::new(name, line, "expected prefix,category,operator,…"));
             }
             if f[0].is_empty() || !f[0].bytes().all(|b| b.is_ascii_digit()) {
-                return Err(IntelError::new(name, i + 1, format!("prefix {:?} is not digits", f[0])));
+                return Err(IntelError::new(name, line, format!("prefix {:?} is not digits", f[0])));
             }
             let class = SegmentClass::parse(f[1])
-                .ok_or_else(|| IntelError::new(name, i + 1, format!("unknown category {:?}", f[1])))?;
+                .ok_or_else(|| IntelError::new(name, line, format!("unknown category {:?}", f[1])))?;
             self.segments.push((f[0].to_string(), class, f[2].to_string()));
             n += 1;
         }
@@ -195,16 +197,12 @@ impl PhoneBuilder {
 
     pub(crate) fn add_prefixes(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
         let mut n = 0;
-        for (i, line) in text.lines().enumerate() {
-            if i == 0 || line.trim().is_empty() {
-                continue;
-            }
-            let f = csv_fields(line);
+        for (line, f) in csv_rows(text) {
             let parsed = (f.len() == 3)
                 .then(|| Some((f[0].parse::<u32>().ok()?, f[1].parse::<u16>().ok()?, f[2].parse::<u8>().ok()?)))
                 .flatten();
             let Some((p, loc, card)) = parsed.filter(|(p, _, _)| (1_000_000..10_000_000).contains(p)) else {
-                return Err(IntelError::new(name, i + 1, "expected prefix7,location_id,card_type"));
+                return Err(IntelError::new(name, line, "expected prefix7,location_id,card_type"));
             };
             self.prefixes.push((p, loc, card));
             n += 1;
@@ -214,13 +212,9 @@ impl PhoneBuilder {
 
     pub(crate) fn add_locations(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
         let mut n = 0;
-        for (i, line) in text.lines().enumerate() {
-            if i == 0 || line.trim().is_empty() {
-                continue;
-            }
-            let f = csv_fields(line);
+        for (line, f) in csv_rows(text) {
             let Some(id) = f.first().and_then(|s| s.parse::<u16>().ok()).filter(|_| f.len() >= 3) else {
-                return Err(IntelError::new(name, i + 1, "expected location_id,province,city,…"));
+                return Err(IntelError::new(name, line, "expected location_id,province,city,…"));
             };
             self.locations.insert(id, (f[1].to_string(), f[2].to_string()));
             n += 1;
@@ -230,12 +224,8 @@ impl PhoneBuilder {
 
     pub(crate) fn add_receive_sms(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
         let mut n = 0;
-        for (i, line) in text.lines().enumerate() {
-            if i == 0 || line.trim().is_empty() {
-                continue;
-            }
-            let f = csv_fields(line);
-            let bad = || IntelError::new(name, i + 1, "expected number,region,lpn_type,first_seen,last_seen");
+        for (line, f) in csv_rows(text) {
+            let bad = || IntelError::new(name, line, "expected number,region,lpn_type,first_seen,last_seen");
             if f.len() < 5 {
                 return Err(bad());
             }
