@@ -121,18 +121,10 @@ fn state_observe_registration(b: Bencher) {
                     Observation {
                         key: key_hash(3, &user.to_le_bytes()),
                         window: w24,
-                        op: Op::Distinct { member: member_hash(&i.to_le_bytes()) },
+                        op: Op::distinct(member_hash(&i.to_le_bytes())),
                     },
-                    Observation {
-                        key: key_hash(4, &(user % 997).to_le_bytes()),
-                        window: w1,
-                        op: Op::Distinct { member: user },
-                    },
-                    Observation {
-                        key: key_hash(5, &(user / 10).to_le_bytes()),
-                        window: w24,
-                        op: Op::Distinct { member: user },
-                    },
+                    Observation { key: key_hash(4, &(user % 997).to_le_bytes()), window: w1, op: Op::distinct(user) },
+                    Observation { key: key_hash(5, &(user / 10).to_le_bytes()), window: w24, op: Op::distinct(user) },
                 ];
                 store.observe(1_764_000_000_000 + i as i64 * 5, &obs, true, &mut out);
                 black_box(out);

@@ -22,10 +22,18 @@ pub enum KeyKind {
     Identity,
     Campaign,
     AvatarHash,
+    /// The number's last digits (the part the block drops), as decimal digits: the member of
+    /// sequential-run features on a block.
+    PhoneSuffix,
+    /// Normalised profile bio (hashed by the store).
+    Bio,
+    /// A generated-looking nickname's shape (e.g. `ld:5:4`, five letters then four digits)
+    /// together with the IPv4 /24 or IPv6 /64 it came from: registrars' templates.
+    NicknameShapeNet,
 }
 
 impl KeyKind {
-    pub const ALL: [KeyKind; 12] = [
+    pub const ALL: [KeyKind; 15] = [
         KeyKind::Phone,
         KeyKind::PhoneBlock,
         KeyKind::DeviceId,
@@ -38,6 +46,9 @@ impl KeyKind {
         KeyKind::Identity,
         KeyKind::Campaign,
         KeyKind::AvatarHash,
+        KeyKind::PhoneSuffix,
+        KeyKind::Bio,
+        KeyKind::NicknameShapeNet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +65,9 @@ impl KeyKind {
             KeyKind::Identity => "identity",
             KeyKind::Campaign => "campaign",
             KeyKind::AvatarHash => "avatar_hash",
+            KeyKind::PhoneSuffix => "phone_suffix",
+            KeyKind::Bio => "bio",
+            KeyKind::NicknameShapeNet => "nickname_shape_net",
         }
     }
 
@@ -66,14 +80,61 @@ impl KeyKind {
     }
 }
 
+/// A numeric event field that robust statistics are kept of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NumField {
+    /// `session.form_fill_ms`
+    FormFillMs,
+    /// `session.sms_code_entry_ms`
+    SmsCodeEntryMs,
+    /// `session.captcha_solve_ms`
+    CaptchaSolveMs,
+}
+
+impl NumField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumField::FormFillMs => "session.form_fill_ms",
+            NumField::SmsCodeEntryMs => "session.sms_code_entry_ms",
+            NumField::CaptchaSolveMs => "session.captcha_solve_ms",
+        }
+    }
+}
+
 /// What a feature computes over its window.
+///
+/// Features of the distinct family (`Distinct`, `SequentialRun`, `MemberAge`, `OthersIdle`) on
+/// the same key, member key, event types and window share one stored set; `Median` and
+/// `Spread` of one field share one sample. Durations are in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FeatureKind {
     /// Number of matching events for the key.
     Count,
     /// Number of distinct values of another key seen with the key.
     Distinct(KeyKind),
+    /// Longest near-sequential run among the distinct numeric members seen with the key (the
+    /// member key's value read as a decimal number, e.g. `PhoneSuffix`): consecutive members,
+    /// sorted, at most `SEQUENTIAL_GAP` apart. Order of arrival and gaps do not matter.
+    SequentialRun(KeyKind),
+    /// Seconds since this event's member was first seen with the key (0: new now).
+    MemberAge(KeyKind),
+    /// Seconds since any other member was last seen with the key; absent when there is none.
+    OthersIdle(KeyKind),
+    /// Seconds since the key was first seen (0: new now; forgotten after the window idle).
+    Age,
+    /// Seconds since the key's previous event; absent on its first.
+    Idle,
+    /// Median of a field over the key's recent events; absent below `MIN_SAMPLES`.
+    Median(NumField),
+    /// Spread of a field: median absolute deviation over the median, in per mille (0: every
+    /// value identical); absent below `MIN_SAMPLES`. Relayed codes and scripts are uniform.
+    Spread(NumField),
 }
+
+/// Largest gap between neighbouring members of a sequential run.
+pub const SEQUENTIAL_GAP: u64 = 8;
+/// Samples a key needs before `Median` and `Spread` have a value.
+pub const MIN_SAMPLES: usize = 4;
 
 /// A windowed feature.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

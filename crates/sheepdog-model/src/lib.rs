@@ -15,4 +15,4 @@ pub use event::{
     parse_event, parse_event_value, Changed, Device, Event, EventType, LabelValue, Profile, Session, Str, Timestamp,
     LIMITS,
 };
-pub use feature::{FeatureDef, FeatureKind, KeyKind};
+pub use feature::{FeatureDef, FeatureKind, KeyKind, NumField, MIN_SAMPLES, SEQUENTIAL_GAP};

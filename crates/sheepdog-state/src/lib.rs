@@ -24,14 +24,73 @@ pub struct WindowSpec {
     pub buckets: u16,
 }
 
-/// What an observation does to its key's window.
+/// What an observation does to its key's window, and what it reads back.
+///
+/// Several features may share one stored window (a set of members read as a count, a run, an
+/// age): the first observation of an event records (`record: true`), the others only read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// Count events.
     Count,
-    /// Count distinct members (hashes of another key).
-    Distinct { member: u64 },
+    /// A set of members (hashes of another key, or small numbers such as phone suffixes).
+    Distinct { member: u64, read: DistinctRead, record: bool },
+    /// A bounded sample of a numeric field (`value: None` reads without adding).
+    Sample { value: Option<u32>, read: SampleRead, record: bool },
+    /// When the key was first and previously seen (windows end after `window` of silence).
+    Seen { read: SeenRead },
 }
+
+impl Op {
+    /// Plain distinct count of `member`, recorded.
+    pub fn distinct(member: u64) -> Op {
+        Op::Distinct { member, read: DistinctRead::Count, record: true }
+    }
+
+    fn records(self) -> bool {
+        match self {
+            Op::Count | Op::Seen { .. } => true,
+            Op::Distinct { record, .. } => record,
+            Op::Sample { value, record, .. } => record && value.is_some(),
+        }
+    }
+}
+
+/// What a distinct window reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DistinctRead {
+    /// Members seen in the window.
+    Count,
+    /// Longest run of members (as numbers), sorted, with neighbours at most `gap` apart.
+    SequentialRun { gap: u32 },
+    /// Seconds since this observation's member was first seen (`ABSENT` if never).
+    MemberAge,
+    /// Seconds since any other member was last seen in the window (`ABSENT` if none).
+    OthersIdle,
+}
+
+/// What a sample reads; `ABSENT` below `min` values in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleRead {
+    Median {
+        min: u8,
+    },
+    /// Median absolute deviation over the median, per mille.
+    Spread {
+        min: u8,
+    },
+}
+
+/// What a seen-times window reads, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeenRead {
+    /// Since the key was first seen (0 for a new key).
+    Age,
+    /// Since the key's previous event (`ABSENT` on its first).
+    Idle,
+}
+
+/// The value of a read that has nothing to report (no sample, no other member…).
+pub const ABSENT: u32 = u32::MAX;
 
 /// One update-and-read of a windowed feature for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +153,9 @@ impl StoreError {
 /// default); distributed backends plug in behind the same trait and the same test suite.
 pub trait StateStore: Send + Sync {
     /// Applies each observation at event time `ts_ms` and writes, for each, the window value as
-    /// of `ts_ms` including this event. With `update == false` nothing is recorded (read only).
+    /// of `ts_ms` including this event (`ABSENT` when a read has nothing to report). With
+    /// `update == false` nothing is recorded (read only). Observations apply in order: a read
+    /// sees what earlier observations of the same call recorded.
     fn observe(&self, ts_ms: i64, observations: &[Observation], update: bool, out: &mut [u32]);
 
     /// Runs `decide` once per event id: the first call stores its decision, later calls with

@@ -26,12 +26,16 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::{
-    Idempotent, Observation, Op, StateStore, StoreError, StoreErrorKind, StoreStats, StoredDecision, WindowSpec,
+    DistinctRead, Idempotent, Observation, Op, SampleRead, SeenRead, StateStore, StoreError, StoreErrorKind,
+    StoreStats, StoredDecision, WindowSpec, ABSENT,
 };
 
 const SHARDS: usize = 64;
 const EVICTION_SAMPLE: usize = 8;
 const MEMBER_BYTES: usize = std::mem::size_of::<Member>();
+const SAMPLE_BYTES: usize = std::mem::size_of::<Sample>();
+/// Values a sample keeps per key (the newest win).
+const SAMPLE_CAP: usize = 32;
 /// Bytes per key besides spilled rings: the table slot at 7/8 load, its control byte, the key
 /// in the sampling vector.
 const KEY_OVERHEAD: usize = (std::mem::size_of::<(u64, Entry)>() + 1) * 8 / 7 + 8;
@@ -92,10 +96,39 @@ struct Member {
     last: i64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Sample {
+    value: u32,
+    /// Bucket index.
+    at: i64,
+}
+
+/// First, newest and previous event times of a key, in ms (`prev == i64::MIN`: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Seen {
+    first: i64,
+    last: i64,
+    prev: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Window {
     Count(SmallVec<[u32; 16]>),
     Distinct(SmallVec<[Member; 2]>),
+    Sample(SmallVec<[Sample; 3]>),
+    Seen(Seen),
+}
+
+impl Window {
+    fn fits(&self, op: Op) -> bool {
+        matches!(
+            (self, op),
+            (Window::Count(_), Op::Count)
+                | (Window::Distinct(_), Op::Distinct { .. })
+                | (Window::Sample(_), Op::Sample { .. })
+                | (Window::Seen(_), Op::Seen { .. })
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +154,8 @@ impl Entry {
             window: match op {
                 Op::Count => Window::Count(smallvec::smallvec![0; ring as usize]),
                 Op::Distinct { .. } => Window::Distinct(SmallVec::new()),
+                Op::Sample { .. } => Window::Sample(SmallVec::new()),
+                Op::Seen { .. } => Window::Seen(Seen { first: ts_ms, last: i64::MIN, prev: i64::MIN }),
             },
         }
     }
@@ -130,6 +165,7 @@ impl Entry {
             + match &self.window {
                 Window::Count(c) if c.spilled() => c.capacity() * 4,
                 Window::Distinct(m) if m.spilled() => m.capacity() * MEMBER_BYTES,
+                Window::Sample(v) if v.spilled() => v.capacity() * SAMPLE_BYTES,
                 _ => 0,
             }
     }
@@ -279,9 +315,11 @@ fn advance(e: &mut Entry, b: i64) -> bool {
             }
         }
         e.head = b;
-        if let Window::Distinct(m) = &mut e.window {
-            let oldest = e.head - ring + 1;
-            m.retain(|x| x.last >= oldest);
+        let oldest = e.head - ring + 1;
+        match &mut e.window {
+            Window::Distinct(m) => m.retain(|x| x.last >= oldest),
+            Window::Sample(v) => v.retain(|x| x.at >= oldest),
+            _ => {}
         }
         true
     } else {
@@ -309,21 +347,126 @@ fn read_distinct(m: &[Member], b: i64, buckets: i64) -> u32 {
     m.iter().filter(|x| x.first <= b && x.last >= lo).count() as u32
 }
 
+/// Bucket distance in whole seconds.
+fn bucket_secs(buckets: i64, bucket_ms: u64) -> u32 {
+    (buckets.max(0) as u64).saturating_mul(bucket_ms).div_ceil(1000).min(u64::from(ABSENT - 1)) as u32
+}
+
+fn read_members(m: &[Member], read: DistinctRead, member: u64, b: i64, buckets: i64, bucket_ms: u64) -> u32 {
+    let lo = b - buckets + 1;
+    let live = |x: &&Member| x.first <= b && x.last >= lo;
+    match read {
+        DistinctRead::Count => read_distinct(m, b, buckets),
+        DistinctRead::SequentialRun { gap } => {
+            let mut v: SmallVec<[u64; 64]> = m.iter().filter(live).map(|x| x.hash).collect();
+            v.sort_unstable();
+            let (mut best, mut run) = (0u32, 0u32);
+            for (i, x) in v.iter().enumerate() {
+                run = if i > 0 && x - v[i - 1] <= u64::from(gap) { run + 1 } else { 1 };
+                best = best.max(run);
+            }
+            best
+        }
+        DistinctRead::MemberAge => match m.iter().find(|x| x.hash == member) {
+            Some(x) if x.first <= b => bucket_secs(b - x.first, bucket_ms),
+            _ => ABSENT,
+        },
+        DistinctRead::OthersIdle => {
+            match m.iter().filter(live).filter(|x| x.hash != member).map(|x| x.last.min(b)).max() {
+                Some(last) => bucket_secs(b - last, bucket_ms),
+                None => ABSENT,
+            }
+        }
+    }
+}
+
+fn read_sample(v: &[Sample], read: SampleRead, b: i64, buckets: i64) -> u32 {
+    let lo = b - buckets + 1;
+    let mut vals: SmallVec<[u32; SAMPLE_CAP]> = v.iter().filter(|x| x.at >= lo && x.at <= b).map(|x| x.value).collect();
+    let min = match read {
+        SampleRead::Median { min } | SampleRead::Spread { min } => usize::from(min.max(1)),
+    };
+    if vals.len() < min {
+        return ABSENT;
+    }
+    let median = |vals: &mut [u32]| {
+        vals.sort_unstable();
+        let n = vals.len();
+        if n % 2 == 1 {
+            vals[n / 2]
+        } else {
+            ((u64::from(vals[n / 2 - 1]) + u64::from(vals[n / 2])) / 2) as u32
+        }
+    };
+    let med = median(&mut vals);
+    match read {
+        SampleRead::Median { .. } => med.min(ABSENT - 1),
+        SampleRead::Spread { .. } => {
+            if med == 0 {
+                return ABSENT;
+            }
+            for x in vals.iter_mut() {
+                *x = x.abs_diff(med);
+            }
+            let mad = median(&mut vals);
+            (u64::from(mad) * 1000 / u64::from(med)).min(u64::from(ABSENT - 1)) as u32
+        }
+    }
+}
+
+fn read_seen(s: &Seen, read: SeenRead, ts_ms: i64, recorded: bool) -> u32 {
+    let secs = |ms: i64| (ms.max(0) / 1000).min(i64::from(ABSENT - 1)) as u32;
+    match read {
+        SeenRead::Age => secs(ts_ms - s.first),
+        // After recording, `prev` is the event before this one; when only reading, `last` is.
+        SeenRead::Idle if recorded => {
+            if s.prev == i64::MIN {
+                ABSENT
+            } else {
+                secs(ts_ms - s.prev)
+            }
+        }
+        SeenRead::Idle if s.last == i64::MIN => ABSENT,
+        SeenRead::Idle => secs(ts_ms - s.last),
+    }
+}
+
+/// Reads a window as of bucket `b` (event time `ts_ms`).
+fn read_window(e: &Entry, op: Op, ts_ms: i64, b: i64, w: WindowSpec, recorded: bool) -> u32 {
+    let buckets = i64::from(w.buckets.max(1));
+    match (&e.window, op) {
+        (Window::Count(c), _) => read_count(c, e.head, i64::from(e.ring), b, buckets),
+        (Window::Distinct(m), Op::Distinct { member, read, .. }) => {
+            read_members(m, read, member, b, buckets, w.bucket_ms)
+        }
+        (Window::Distinct(m), _) => read_distinct(m, b, buckets),
+        (Window::Sample(v), Op::Sample { read, .. }) => read_sample(v, read, b, buckets),
+        (Window::Seen(s), Op::Seen { read }) => read_seen(s, read, ts_ms, recorded),
+        _ => ABSENT,
+    }
+}
+
+/// What an observation reads when its key holds nothing.
+fn read_empty(op: Op) -> u32 {
+    match op {
+        Op::Count | Op::Distinct { read: DistinctRead::Count | DistinctRead::SequentialRun { .. }, .. } => 0,
+        _ => ABSENT,
+    }
+}
+
 impl StateStore for MemoryStore {
     fn observe(&self, ts_ms: i64, observations: &[Observation], update: bool, out: &mut [u32]) {
         let budget = self.shard_budget();
         for (obs, slot) in observations.iter().zip(out.iter_mut()) {
             let b = bucket_of(ts_ms, obs.window.bucket_ms);
-            let buckets = i64::from(obs.window.buckets.max(1));
             let mut shard = self.shards[shard_of(obs.key)].lock();
             let shard = &mut *shard;
-            if !update {
+            if !update || !obs.op.records() {
                 *slot = match shard.entries.get(&obs.key) {
-                    None => 0,
-                    Some(e) => match &e.window {
-                        Window::Count(c) => read_count(c, e.head, i64::from(e.ring), b, buckets),
-                        Window::Distinct(m) => read_distinct(m, b, buckets),
-                    },
+                    Some(e) if e.window.fits(obs.op) || matches!(obs.op, Op::Count) => {
+                        read_window(e, obs.op, ts_ms, b, obs.window, false)
+                    }
+                    _ => read_empty(obs.op),
                 };
                 continue;
             }
@@ -336,48 +479,19 @@ impl StateStore for MemoryStore {
             };
             let before = entry.bytes();
             // A key reused with another window shape (policy change) starts afresh.
-            let shape_ok = entry.ring == ring
-                && matches!(
-                    (&entry.window, obs.op),
-                    (Window::Count(_), Op::Count) | (Window::Distinct(_), Op::Distinct { .. })
-                );
-            if !shape_ok {
+            if entry.ring != ring || !entry.window.fits(obs.op) {
                 let slot = entry.slot;
                 *entry = Entry::new(ts_ms, b, ring, obs.op);
                 entry.slot = slot;
             }
             entry.last_touch = entry.last_touch.max(ts_ms);
             let in_ring = advance(entry, b);
-            let ring_i = i64::from(entry.ring);
             if !in_ring {
                 self.late_dropped.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.record(entry, obs, ts_ms, b);
             }
-            *slot = match (&mut entry.window, obs.op) {
-                (Window::Count(c), _) => {
-                    if in_ring {
-                        let cell = &mut c[b.rem_euclid(ring_i) as usize];
-                        *cell = cell.saturating_add(1);
-                    }
-                    read_count(c, entry.head, ring_i, b, buckets)
-                }
-                (Window::Distinct(m), Op::Distinct { member }) => {
-                    if in_ring {
-                        if let Some(x) = m.iter_mut().find(|x| x.hash == member) {
-                            x.first = x.first.min(b);
-                            x.last = x.last.max(b);
-                        } else if m.len() < self.options.distinct_cap {
-                            m.push(Member { hash: member, first: b, last: b });
-                        } else if let Some(oldest) = m.iter_mut().min_by_key(|x| x.last) {
-                            // At the cap: the stalest member makes room; the count stays a lower bound.
-                            if oldest.last < b {
-                                *oldest = Member { hash: member, first: b, last: b };
-                            }
-                        }
-                    }
-                    read_distinct(m, b, buckets)
-                }
-                (Window::Distinct(m), Op::Count) => read_distinct(m, b, buckets),
-            };
+            *slot = read_window(entry, obs.op, ts_ms, b, obs.window, true);
             let after = entry.bytes();
             shard.bytes = (shard.bytes + after).saturating_sub(before);
             if shard.bytes > budget {
@@ -461,7 +575,7 @@ impl StateStore for MemoryStore {
         for (k, e) in snap.windows {
             let ok = match &e.window {
                 SnapWindow::Count(c) => c.len() == e.ring as usize && e.ring > 0,
-                SnapWindow::Distinct(_) => e.ring > 0,
+                SnapWindow::Distinct(_) | SnapWindow::Sample(_) | SnapWindow::Seen(_) => e.ring > 0,
             };
             if !ok {
                 return Err(StoreError::new(StoreErrorKind::Corrupt, "snapshot holds a malformed window"));
@@ -469,6 +583,8 @@ impl StateStore for MemoryStore {
             let window = match e.window {
                 SnapWindow::Count(c) => Window::Count(SmallVec::from_vec(c)),
                 SnapWindow::Distinct(m) => Window::Distinct(SmallVec::from_vec(m)),
+                SnapWindow::Sample(v) => Window::Sample(SmallVec::from_vec(v)),
+                SnapWindow::Seen(s) => Window::Seen(s),
             };
             let mut g = self.shards[shard_of(k)].lock();
             if let Some(i) = g.entries.get(&k).map(|old| old.slot as usize) {
@@ -488,6 +604,56 @@ impl StateStore for MemoryStore {
 }
 
 impl MemoryStore {
+    /// Records one observation at bucket `b` (inside the ring).
+    fn record(&self, entry: &mut Entry, obs: &Observation, ts_ms: i64, b: i64) {
+        let ring_i = i64::from(entry.ring);
+        match (&mut entry.window, obs.op) {
+            (Window::Count(c), _) => {
+                let cell = &mut c[b.rem_euclid(ring_i) as usize];
+                *cell = cell.saturating_add(1);
+            }
+            (Window::Distinct(m), Op::Distinct { member, .. }) => {
+                if let Some(x) = m.iter_mut().find(|x| x.hash == member) {
+                    x.first = x.first.min(b);
+                    x.last = x.last.max(b);
+                } else if m.len() < self.options.distinct_cap {
+                    m.push(Member { hash: member, first: b, last: b });
+                } else if let Some(oldest) = m.iter_mut().min_by_key(|x| x.last) {
+                    // At the cap: the stalest member makes room; the count stays a lower bound.
+                    if oldest.last < b {
+                        *oldest = Member { hash: member, first: b, last: b };
+                    }
+                }
+            }
+            (Window::Sample(v), Op::Sample { value: Some(value), .. }) => {
+                if v.len() >= SAMPLE_CAP {
+                    // The oldest value makes room (ties: the first kept).
+                    if let Some((i, _)) = v.iter().enumerate().min_by_key(|(_, x)| x.at) {
+                        if v[i].at > b {
+                            return;
+                        }
+                        v.remove(i);
+                    }
+                }
+                v.push(Sample { value, at: b });
+            }
+            (Window::Seen(s), Op::Seen { .. }) => {
+                let span = (obs.window.bucket_ms.saturating_mul(u64::from(obs.window.buckets.max(1)))) as i64;
+                if s.last == i64::MIN || ts_ms.saturating_sub(s.last) > span {
+                    // New, or silent for a whole window: a new life for the key.
+                    *s = Seen { first: ts_ms, last: ts_ms, prev: i64::MIN };
+                } else if ts_ms >= s.last {
+                    s.prev = s.last;
+                    s.last = ts_ms;
+                } else {
+                    s.first = s.first.min(ts_ms);
+                    s.prev = s.prev.max(ts_ms);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn insert_id(&self, shard: &mut IdShard, h: u64, ts_ms: i64, d: StoredDecision) {
         let cap = (self.options.idempotency_max_ids / SHARDS).max(1);
         let horizon = ts_ms.saturating_sub(self.options.idempotency_window_ms as i64);
@@ -522,6 +688,8 @@ impl crate::Capture for MemoryCapture {
                     let window = match e.window {
                         Window::Count(c) => SnapWindow::Count(c.into_vec()),
                         Window::Distinct(m) => SnapWindow::Distinct(m.into_vec()),
+                        Window::Sample(v) => SnapWindow::Sample(v.into_vec()),
+                        Window::Seen(s) => SnapWindow::Seen(s),
                     };
                     (k, SnapEntry { last_touch: e.last_touch, head: e.head, ring: e.ring, window })
                 })
@@ -536,6 +704,9 @@ impl crate::Capture for MemoryCapture {
 enum SnapWindow {
     Count(Vec<u32>),
     Distinct(Vec<Member>),
+    // New kinds go last: snapshots name variants by index.
+    Sample(Vec<Sample>),
+    Seen(Seen),
 }
 
 #[derive(Serialize, Deserialize)]

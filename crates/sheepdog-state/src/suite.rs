@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use sheepdog_model::{Decision, Outcome};
 
-use crate::{key_hash, member_hash, Idempotent, Observation, Op, StateStore, WindowSpec};
+use crate::{
+    key_hash, member_hash, DistinctRead, Idempotent, Observation, Op, SampleRead, SeenRead, StateStore, WindowSpec,
+    ABSENT,
+};
 
 const SEC: i64 = 1000;
 /// 60 s window in 6 buckets of 10 s.
@@ -28,9 +31,46 @@ fn peek(store: &dyn StateStore, key: &str, ts: i64) -> u32 {
 
 fn distinct(store: &dyn StateStore, key: &str, member: &str, ts: i64) -> u32 {
     let mut out = [0];
-    let op = Op::Distinct { member: member_hash(member.as_bytes()) };
+    let op = Op::distinct(member_hash(member.as_bytes()));
     store.observe(ts, &[Observation { key: key_hash(2, key.as_bytes()), window: W, op }], true, &mut out);
     out[0]
+}
+
+/// Records `member` in `key`'s set and reads it back with each of `reads` (one call).
+fn members(store: &dyn StateStore, key: &str, member: u64, ts: i64, reads: &[DistinctRead]) -> Vec<u32> {
+    let k = key_hash(3, key.as_bytes());
+    let obs: Vec<Observation> = reads
+        .iter()
+        .enumerate()
+        .map(|(i, &read)| Observation { key: k, window: W, op: Op::Distinct { member, read, record: i == 0 } })
+        .collect();
+    let mut out = vec![0; obs.len()];
+    store.observe(ts, &obs, true, &mut out);
+    out
+}
+
+fn sample(store: &dyn StateStore, key: &str, value: Option<u32>, ts: i64) -> (u32, u32) {
+    let k = key_hash(4, key.as_bytes());
+    let obs = [
+        Observation { key: k, window: W, op: Op::Sample { value, read: SampleRead::Median { min: 4 }, record: true } },
+        Observation { key: k, window: W, op: Op::Sample { value, read: SampleRead::Spread { min: 4 }, record: false } },
+    ];
+    let mut out = [0; 2];
+    store.observe(ts, &obs, true, &mut out);
+    (out[0], out[1])
+}
+
+fn seen(store: &dyn StateStore, key: &str, ts: i64) -> (u32, u32) {
+    let k = key_hash(5, key.as_bytes());
+    let obs = [
+        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Age } },
+        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Idle } },
+    ];
+    let mut out = [0; 2];
+    // The second observation records again: the same event twice must not move anything.
+    store.observe(ts, &obs[..1], true, &mut out[..1]);
+    store.observe(ts, &obs[1..], false, &mut out[1..]);
+    (out[0], out[1])
 }
 
 /// The score of a stored decision.
@@ -95,6 +135,86 @@ pub fn distinct_counts(store: &dyn StateStore) {
     assert_eq!(distinct(store, "other", "p1", t + 60 * SEC), 1);
 }
 
+pub fn sequential_runs(store: &dyn StateStore) {
+    let t = T0 - T0.rem_euclid(10 * SEC);
+    let run = DistinctRead::SequentialRun { gap: 8 };
+    // A card batch in shuffled order with gaps: 1203, 1207, 1201, 1212, 1209 → one run of 5.
+    let mut last = vec![];
+    for (i, suffix) in [1203u64, 1207, 1201, 1212, 1209].into_iter().enumerate() {
+        last = members(store, "blk", suffix, t + i as i64 * SEC, &[DistinctRead::Count, run]);
+    }
+    assert_eq!(last, vec![5, 5]);
+    // A far number does not extend the run; a gap over 8 breaks it.
+    assert_eq!(members(store, "blk", 7777, t + 6 * SEC, &[DistinctRead::Count, run]), vec![6, 5]);
+    assert_eq!(members(store, "blk", 1221, t + 7 * SEC, &[run]), vec![5], "1212 → 1221 is 9 apart");
+    // Scattered numbers of one block: no run.
+    for (i, suffix) in [100u64, 2300, 4711, 9000].into_iter().enumerate() {
+        last = members(store, "spread", suffix, t + i as i64 * SEC, &[run]);
+    }
+    assert_eq!(last, vec![1]);
+}
+
+pub fn member_ages(store: &dyn StateStore) {
+    let t = T0 - T0.rem_euclid(10 * SEC);
+    let reads = [DistinctRead::Count, DistinctRead::MemberAge, DistinctRead::OthersIdle];
+    assert_eq!(members(store, "acct", 1, t, &reads), vec![1, 0, ABSENT], "new member, nobody else");
+    assert_eq!(members(store, "acct", 1, t + 20 * SEC, &reads), vec![1, 20, ABSENT]);
+    // Another member arrives: it is new, and the first was last seen 10 s (one bucket) ago.
+    assert_eq!(members(store, "acct", 2, t + 30 * SEC, &reads), vec![2, 0, 10]);
+    // A read-only observation of an unknown member reports nothing about it.
+    let k = key_hash(3, b"acct");
+    let mut out = [0];
+    let op = Op::Distinct { member: 3, read: DistinctRead::MemberAge, record: false };
+    store.observe(t + 30 * SEC, &[Observation { key: k, window: W, op }], true, &mut out);
+    assert_eq!(out[0], ABSENT);
+}
+
+pub fn samples(store: &dyn StateStore) {
+    let t = T0 - T0.rem_euclid(10 * SEC);
+    assert_eq!(sample(store, "fp", Some(50_000), t), (ABSENT, ABSENT), "too few values");
+    sample(store, "fp", Some(52_000), t + SEC);
+    sample(store, "fp", Some(48_000), t + 2 * SEC);
+    let (median, spread) = sample(store, "fp", Some(51_000), t + 3 * SEC);
+    assert_eq!(median, 50_500);
+    // Deviations 500, 1500, 2500, 500 → MAD 1000 → 1000/50500 = 19 ‰.
+    assert_eq!(spread, 19);
+    assert_eq!(sample(store, "fp", None, t + 4 * SEC), (50_500, 19), "no value: read only");
+    // Humans: wide spread.
+    for (i, v) in [6_000u32, 31_000, 12_000, 19_000, 9_000].into_iter().enumerate() {
+        sample(store, "human", Some(v), t + i as i64 * SEC);
+    }
+    let (median, spread) = sample(store, "human", None, t + 5 * SEC);
+    assert_eq!(median, 12_000);
+    assert!(spread > 250, "{spread}");
+    // Values leave with the window.
+    assert_eq!(sample(store, "fp", Some(1), t + 120 * SEC), (ABSENT, ABSENT));
+}
+
+pub fn seen_times(store: &dyn StateStore) {
+    let t = T0 - T0.rem_euclid(10 * SEC);
+    assert_eq!(seen(store, "a", t), (0, 0), "new key: age 0; a later read sees it just now");
+    let k = key_hash(5, b"a");
+    let mut out = [0, 0];
+    let obs = [
+        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Age } },
+        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Idle } },
+    ];
+    store.observe(t + 25 * SEC, &obs, true, &mut out);
+    // Two recording observations of one event: age 25 s, idle since the previous event 0 s
+    // (the first observation of this call already recorded the event).
+    assert_eq!(out[0], 25);
+    store.observe(t + 40 * SEC, &obs[1..], true, &mut out[1..]);
+    assert_eq!(out[1], 15, "previous event 15 s before");
+    // A minute of silence (the whole window) starts a new life.
+    store.observe(t + 200 * SEC, &obs, true, &mut out);
+    assert_eq!(out[0], 0);
+    let mut fresh = [0];
+    store.observe(t, &obs[1..], true, &mut fresh[..]);
+    let k2 = key_hash(5, b"never");
+    store.observe(t, &[Observation { key: k2, window: W, op: Op::Seen { read: SeenRead::Idle } }], true, &mut fresh);
+    assert_eq!(fresh[0], ABSENT, "first event: no previous one");
+}
+
 pub fn idempotency(store: &dyn StateStore) {
     let mut runs = 0;
     let first = store.idempotent("evt-1", T0, &mut || {
@@ -122,6 +242,8 @@ pub fn export_import(make: &dyn Fn() -> Arc<dyn StateStore>) {
     for i in 0..20 {
         count(&*a, &format!("k{}", i % 5), t + i * SEC);
         distinct(&*a, "d", &format!("m{}", i % 7), t + i * SEC);
+        sample(&*a, "s", Some(1000 + i as u32), t + i * SEC);
+        seen(&*a, "n", t + i * SEC);
     }
     a.idempotent("evt-x", t, &mut || decision("evt-x", 42));
     let bytes = a.export().expect("export");
@@ -132,6 +254,8 @@ pub fn export_import(make: &dyn Fn() -> Arc<dyn StateStore>) {
         assert_eq!(peek(&*a, &key, t + 20 * SEC), peek(&*b, &key, t + 20 * SEC));
     }
     assert_eq!(distinct(&*b, "d", "m0", t + 20 * SEC), 7);
+    assert_eq!(sample(&*a, "s", None, t + 20 * SEC), sample(&*b, "s", None, t + 20 * SEC));
+    assert_eq!(seen(&*b, "n", t + 20 * SEC).0, 20);
     assert!(
         matches!(b.idempotent("evt-x", t, &mut || decision("evt-x", 1)), Idempotent::Repeat(ref d) if score_of(d) == 42)
     );
@@ -144,6 +268,10 @@ pub fn run_all(make: &dyn Fn() -> Arc<dyn StateStore>) {
     counts_in_event_time(&*make());
     out_of_order_within_grace(&*make());
     distinct_counts(&*make());
+    sequential_runs(&*make());
+    member_ages(&*make());
+    samples(&*make());
+    seen_times(&*make());
     idempotency(&*make());
     export_import(make);
 }

@@ -23,7 +23,7 @@ fn distinct_saturates_at_the_cap() {
     let mut last = 0;
     for i in 0..100u64 {
         let mut out = [0];
-        let obs = Observation { key: 7, window: w, op: Op::Distinct { member: i } };
+        let obs = Observation { key: 7, window: w, op: Op::distinct(i) };
         store.observe(1_000_000 + i as i64, &[obs], true, &mut out);
         last = out[0];
     }
@@ -41,7 +41,7 @@ fn memory_stays_under_the_cap_under_a_flood_of_unique_keys() {
             .map(|j| Observation {
                 key: key_hash(j, &i.to_le_bytes()),
                 window: w,
-                op: if j == 3 { Op::Distinct { member: i } } else { Op::Count },
+                op: if j == 3 { Op::distinct(i) } else { Op::Count },
             })
             .collect();
         store.observe(1_764_000_000_000 + i as i64, &obs, true, &mut out);
@@ -125,6 +125,92 @@ proptest! {
             store.observe(ts, &[Observation { key: 1, window: w, op: Op::Count }], true, &mut out);
             prop_assert_eq!(out[0], expect, "ts {} bucket {} head {}", ts, b, head);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Distinct counts with out-of-order events inside the grace period match a model of the
+    /// documented semantics: each member keeps its first and last bucket while it stays in the
+    /// ring, and counts as of `t` when first seen at or before `t`'s bucket and last seen inside
+    /// the window. With events in order this is the exact distinct count of the window.
+    #[test]
+    fn distinct_window_matches_a_brute_force_model(
+        steps in proptest::collection::vec((0i64..8_000, 0u64..6, any::<bool>(), 0i64..15_000), 1..80)
+    ) {
+        let store = MemoryStore::new(MemoryStoreOptions { grace_ms: 20_000, distinct_cap: 64, ..opts() });
+        let w = WindowSpec { bucket_ms: 5_000, buckets: 6 };
+        let ring = 6 + 4;
+        let mut model: Vec<(u64, i64, i64)> = vec![];
+        let mut sightings: Vec<(u64, i64)> = vec![];
+        let mut in_order = true;
+        let mut now: i64 = 1_764_000_000_000;
+        let mut head = i64::MIN;
+        for (forward, member, late, back) in steps {
+            // Late events stay inside the grace period (4 buckets), so none is dropped.
+            let ts = if late { now - back } else { now += forward; now };
+            let b = ts.div_euclid(5_000);
+            in_order &= b >= head;
+            if b > head {
+                head = b;
+                model.retain(|(_, _, last)| *last > head - ring);
+            }
+            match model.iter_mut().find(|(m, _, _)| *m == member) {
+                Some(x) => { x.1 = x.1.min(b); x.2 = x.2.max(b); }
+                None => model.push((member, b, b)),
+            }
+            sightings.push((member, b));
+            let lo = b - 5;
+            let expect = model.iter().filter(|(_, first, last)| *first <= b && *last >= lo).count() as u32;
+            let mut out = [0];
+            store.observe(ts, &[Observation { key: 9, window: w, op: Op::distinct(member) }], true, &mut out);
+            prop_assert_eq!(out[0], expect, "ts {} bucket {} head {}", ts, b, head);
+            if in_order {
+                let mut exact: Vec<u64> =
+                    sightings.iter().filter(|(_, x)| *x >= lo && *x <= b).map(|(m, _)| *m).collect();
+                exact.sort_unstable();
+                exact.dedup();
+                prop_assert_eq!(out[0], exact.len() as u32, "in order: exact");
+            }
+        }
+    }
+
+    /// A number batch's longest run does not depend on the order its numbers arrive in.
+    #[test]
+    fn sequential_run_ignores_arrival_order(
+        mut suffixes in proptest::collection::vec(0u64..200, 1..40),
+        seed in any::<u64>(),
+    ) {
+        let run = |xs: &[u64]| {
+            let store = MemoryStore::new(MemoryStoreOptions { distinct_cap: 64, ..opts() });
+            let w = WindowSpec { bucket_ms: 60_000, buckets: 60 };
+            let mut out = [0];
+            for (i, x) in xs.iter().enumerate() {
+                let op = Op::Distinct { member: *x, read: DistinctRead::SequentialRun { gap: 8 }, record: true };
+                store.observe(1_764_000_000_000 + i as i64, &[Observation { key: 3, window: w, op }], true, &mut out);
+            }
+            out[0]
+        };
+        let a = run(&suffixes);
+        // Reference: longest chain of sorted distinct values with gaps <= 8.
+        let mut sorted = suffixes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut best = 0;
+        let mut cur = 0;
+        for (i, x) in sorted.iter().enumerate() {
+            cur = if i > 0 && x - sorted[i - 1] <= 8 { cur + 1 } else { 1 };
+            best = best.max(cur);
+        }
+        prop_assert_eq!(a, best);
+        let mut rng = seed | 1;
+        for i in (1..suffixes.len()).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            suffixes.swap(i, (rng % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(run(&suffixes), a);
     }
 }
 
