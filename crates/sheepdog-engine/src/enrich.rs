@@ -116,8 +116,12 @@ pub fn enrich_with_text(
         match intel.phone(phone, region, options.block_suffix_digits, ts) {
             Some(facts) => {
                 keys.put_str(KeyKind::Phone, Some(&facts.e164));
-                keys.put_str(KeyKind::PhoneBlock, facts.block.as_deref());
+                if let Some(block) = facts.block.as_deref() {
+                    keys.put_str(KeyKind::PhoneBlock, Some(block));
+                    keys.put_str(KeyKind::PhoneSuffix, facts.e164.strip_prefix(block));
+                }
                 phone_signals(&facts, signals);
+                location_signals(event, &facts, signals);
             }
             // Unreachable for parsed events (the contract guarantees digits); kept total.
             None => keys.put_str(KeyKind::Phone, Some(phone.trim())),
@@ -152,6 +156,34 @@ pub fn enrich_with_text(
             }
             let label = m.label.map(|l| format!(" {l}")).unwrap_or_default();
             signals.push(Signal::intel(def, format!("{}{label}, source {}", m.range, m.source)));
+        }
+    }
+    if let Some(profile) = &event.profile {
+        if let Some(bio) = profile.bio.as_deref() {
+            // Case and spacing do not make a template's bio another bio.
+            let mut words = bio.split_whitespace().peekable();
+            if bio.chars().filter(|c| !c.is_whitespace()).count() >= 8 && words.peek().is_some() {
+                keys.put(KeyKind::Bio, |b| {
+                    for (i, w) in words.enumerate() {
+                        if i > 0 {
+                            b.push(b' ');
+                        }
+                        for c in w.chars().flat_map(char::to_lowercase) {
+                            let mut tmp = [0; 4];
+                            b.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+                        }
+                    }
+                });
+            }
+        }
+        let shape = profile.nickname.as_deref().and_then(sheepdog_policy::nickname_shape);
+        if let (Some(shape), Some((a, b))) = (shape, keys.spans[KeyKind::IpPrefix.index()]) {
+            let net = keys.buf[a as usize..b as usize].to_vec();
+            keys.put(KeyKind::NicknameShapeNet, |buf| {
+                buf.extend_from_slice(shape.as_bytes());
+                buf.push(b'|');
+                buf.extend_from_slice(&net);
+            });
         }
     }
     if let Some(email) = &event.email {
@@ -272,6 +304,23 @@ fn text_signals(event: &Event, matcher: &sheepdog_text::Matcher, signals: &mut V
         s.weight = Some(weight.clamp(1, 100) as i32);
         signals.push(s);
     }
+}
+
+/// The number's home province against the network's, when the caller geolocates its IPs and
+/// sends `attributes.ip_province` (we ship no IP geolocation). Weak alone: people travel.
+fn location_signals(event: &Event, facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) {
+    let Some(home) = facts.cn.as_ref().and_then(|c| c.province.as_deref()) else { return };
+    let Some(net) = event.attributes.as_ref().and_then(|a| a.get("ip_province")).and_then(|v| v.as_str()) else {
+        return;
+    };
+    let net = net.trim();
+    // "广东" and "广东省" are one province.
+    if net.is_empty() || net.starts_with(home) || home.starts_with(net) {
+        return;
+    }
+    let mut s = Signal::intel(reason::LOCATION_PHONE_IP_MISMATCH, format!("{home}, the network in {net}"));
+    s.from_intel = false;
+    signals.push(s);
 }
 
 fn phone_signals(facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) {

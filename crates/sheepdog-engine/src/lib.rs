@@ -18,11 +18,14 @@ use std::time::Instant;
 
 use parking_lot::RwLock;
 use sheepdog_intel::Intel;
-use sheepdog_model::{parse_event, Decision, Event, EventType, FeatureDef, FeatureKind, KeyKind, Outcome};
+use sheepdog_model::{
+    parse_event, Decision, Event, EventType, FeatureDef, FeatureKind, KeyKind, NumField, Outcome, MIN_SAMPLES,
+    SEQUENTIAL_GAP,
+};
 use sheepdog_policy::{Policy, PolicyInput, Signal, Verdict};
 use sheepdog_state::{
-    key_hash, member_hash, Idempotent, Journal, JournalError, JournalOptions, MemoryStore, MemoryStoreOptions,
-    Observation, Op, StateStore, StoredDecision, WindowSpec,
+    key_hash, member_hash, DistinctRead, Idempotent, Journal, JournalError, JournalOptions, MemoryStore,
+    MemoryStoreOptions, Observation, Op, SampleRead, SeenRead, StateStore, StoredDecision, WindowSpec, ABSENT,
 };
 
 pub use enrich::{EnrichOptions, Keys};
@@ -60,27 +63,81 @@ struct Loaded {
 }
 
 struct Compiled {
+    /// Storage id: features that read one stored window share it.
     id: u32,
+    /// Event types that record.
     types: u8,
+    /// Event types that only read.
+    read_types: u8,
     key: KeyKind,
     member: Option<KeyKind>,
+    read: Read,
+    /// The first feature of a shared window records; the others only read.
+    records: bool,
     window: WindowSpec,
 }
 
-fn compile(def: &FeatureDef) -> Compiled {
-    // The id covers the whole definition: a changed window or key starts a fresh series, and
-    // unchanged features keep their state across policy reloads.
-    let text =
-        format!("{}|{:?}|{:?}|{}|{}|{}", def.name, def.kind, def.key, def.event_types, def.window_ms, def.buckets);
-    Compiled {
-        id: xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as u32,
-        types: def.event_types,
-        key: def.key,
-        member: match def.kind {
-            FeatureKind::Count => None,
-            FeatureKind::Distinct(k) => Some(k),
-        },
-        window: WindowSpec { bucket_ms: def.bucket_ms(), buckets: def.buckets.max(1) },
+#[derive(Clone, Copy)]
+enum Read {
+    Count,
+    Distinct(DistinctRead),
+    Sample(NumField, SampleRead),
+    Seen(SeenRead),
+}
+
+fn compile_all(defs: &[FeatureDef]) -> Vec<Compiled> {
+    let mut out: Vec<Compiled> = Vec::with_capacity(defs.len());
+    for def in defs {
+        let set = |k: KeyKind, read| (Some(k), Read::Distinct(read), format!("set:{k:?}"));
+        let sample = |f: NumField, read| (None, Read::Sample(f, read), format!("sample:{f:?}"));
+        let min = MIN_SAMPLES as u8;
+        let (member, read, class) = match def.kind {
+            FeatureKind::Count => (None, Read::Count, "count".to_string()),
+            FeatureKind::Distinct(k) => set(k, DistinctRead::Count),
+            FeatureKind::SequentialRun(k) => set(k, DistinctRead::SequentialRun { gap: SEQUENTIAL_GAP as u32 }),
+            FeatureKind::MemberAge(k) => set(k, DistinctRead::MemberAge),
+            FeatureKind::OthersIdle(k) => set(k, DistinctRead::OthersIdle),
+            FeatureKind::Age => (None, Read::Seen(SeenRead::Age), "seen".to_string()),
+            FeatureKind::Idle => (None, Read::Seen(SeenRead::Idle), "seen".to_string()),
+            FeatureKind::Median(f) => sample(f, SampleRead::Median { min }),
+            FeatureKind::Spread(f) => sample(f, SampleRead::Spread { min }),
+        };
+        // The id covers what is stored, not how it is read: a changed window or key starts a
+        // fresh series, unchanged ones keep their state across policy reloads, and features
+        // reading one stored window share it.
+        let text = format!("{class}|{:?}|{}|{}|{}", def.key, def.event_types, def.window_ms, def.buckets);
+        let id = xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as u32;
+        let records = !out.iter().any(|c| c.id == id);
+        out.push(Compiled {
+            id,
+            types: def.event_types,
+            read_types: def.read_types & !def.event_types,
+            key: def.key,
+            member,
+            read,
+            records,
+            window: WindowSpec { bucket_ms: def.bucket_ms(), buckets: def.buckets.max(1) },
+        });
+    }
+    out
+}
+
+/// The member value of a set: numbers stay numbers (runs need them), the rest is hashed.
+fn member_of(kind: KeyKind, value: &[u8]) -> u64 {
+    match kind {
+        KeyKind::PhoneSuffix if !value.is_empty() && value.len() <= 18 && value.iter().all(u8::is_ascii_digit) => {
+            value.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'))
+        }
+        _ => member_hash(value),
+    }
+}
+
+fn field_of(event: &Event, f: NumField) -> Option<u32> {
+    let s = event.session.as_ref()?;
+    match f {
+        NumField::FormFillMs => s.form_fill_ms,
+        NumField::SmsCodeEntryMs => s.sms_code_entry_ms,
+        NumField::CaptchaSolveMs => s.captcha_solve_ms,
     }
 }
 
@@ -165,7 +222,7 @@ impl Engine {
         Engine {
             options,
             store,
-            loaded: RwLock::new(Arc::new(Loaded { features: policy.features().iter().map(compile).collect(), policy })),
+            loaded: RwLock::new(Arc::new(Loaded { features: compile_all(policy.features()), policy })),
             intel: RwLock::new(Arc::new(Intel::default())),
             text: RwLock::new(sheepdog_text::Matcher::builtin()),
             journal,
@@ -235,7 +292,7 @@ impl Engine {
 
     /// Swaps the policy atomically: an event in flight sees the old one or the new one whole.
     pub fn set_policy(&self, policy: Arc<dyn Policy>) {
-        let loaded = Arc::new(Loaded { features: policy.features().iter().map(compile).collect(), policy });
+        let loaded = Arc::new(Loaded { features: compile_all(policy.features()), policy });
         *self.loaded.write() = loaded;
     }
 
@@ -360,18 +417,29 @@ impl Engine {
         s.features.resize(loaded.features.len(), None);
         let bit = event.event_type.bit();
         for (i, f) in loaded.features.iter().enumerate() {
-            if f.types & bit == 0 {
+            let own = f.types & bit != 0;
+            if !own && f.read_types & bit == 0 {
                 continue;
             }
             let Some(key) = s.keys.get(f.key) else {
                 continue;
             };
-            let op = match f.member {
-                None => Op::Count,
-                Some(m) => match s.keys.get(m) {
-                    Some(v) => Op::Distinct { member: member_hash(v) },
+            // Only the event types a window belongs to record in it, once per event.
+            let record = own && f.records;
+            let op = match (f.read, f.member) {
+                (Read::Count, _) if record => Op::Count,
+                (Read::Count, _) => Op::Peek,
+                (Read::Distinct(read), Some(m)) => match s.keys.get(m) {
+                    Some(v) => Op::Distinct { member: member_of(m, v), read, record },
+                    // A count or a run reads without this event's member.
+                    None if matches!(read, DistinctRead::Count | DistinctRead::SequentialRun { .. }) => {
+                        Op::Distinct { member: 0, read, record: false }
+                    }
                     None => continue,
                 },
+                (Read::Distinct(_), None) => continue,
+                (Read::Sample(field, read), _) => Op::Sample { value: field_of(event, field), read, record },
+                (Read::Seen(read), _) => Op::Seen { read, record },
             };
             s.observations.push(Observation { key: key_hash(f.id, key), window: f.window, op });
             s.slots.push(i);
@@ -380,7 +448,7 @@ impl Engine {
         s.values.resize(s.observations.len(), 0);
         self.store.observe(ts, &s.observations, update, &mut s.values);
         for (slot, v) in s.slots.iter().zip(&s.values) {
-            s.features[*slot] = Some(f64::from(*v));
+            s.features[*slot] = (*v != ABSENT).then_some(f64::from(*v));
         }
     }
 

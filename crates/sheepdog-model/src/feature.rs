@@ -145,6 +145,9 @@ pub struct FeatureDef {
     pub key: KeyKind,
     /// Bit set of event types (`EventType::bit`) that update and read this feature.
     pub event_types: u8,
+    /// Further event types that only read it (e.g. registrations per block read on code
+    /// requests, to measure conversion).
+    pub read_types: u8,
     /// Window length in milliseconds.
     pub window_ms: u64,
     /// Number of buckets the window is cut into: the resolution is `window_ms / buckets`.

@@ -161,6 +161,70 @@ reasons! {
     /// Gambling promotion.
     TEXT_GAMBLING = ("text.gambling", 30, None,
         "the text promotes gambling ({detail})");
+    /// Many registrations from one IP address in an hour (not counted on established shared
+    /// networks: campus, corporate and carrier NAT).
+    IP_REGISTRATION_BURST = ("ip.registration_burst", 25, Some(Challenge::Captcha),
+        "{value} registrations came from this IP address in the last hour");
+    /// The block's numbers form a near-sequential run: a card dealer's batch, in any order.
+    PHONE_BLOCK_SEQUENTIAL = ("phone.block_sequential", 35, Some(Challenge::CarrierVerify),
+        "{value} numbers of this block with near-consecutive endings appeared in the last 24 hours");
+    /// Codes requested for many numbers of a block that never register: SMS pumping.
+    PHONE_BLOCK_LOW_CONVERSION = ("phone.block_low_conversion", 30, Some(Challenge::Captcha),
+        "codes were sent to {detail} numbers of this block in 24 hours and only {value}% registered");
+    /// Codes requested from one address that never turn into registrations.
+    IP_LOW_CONVERSION = ("ip.low_conversion", 25, Some(Challenge::Captcha),
+        "{detail} codes were requested from this IP address in the last hour and only {value}% registered");
+    /// Codes entered slowly and uniformly, as a platform relaying them after polling does.
+    SESSION_CODE_RELAY_TIMING = ("session.code_relay_timing", 30, Some(Challenge::CarrierVerify),
+        "verification codes on this {detail} are entered after a median {value} s with almost no variation");
+    /// Forms filled faster or more uniformly than people do.
+    SESSION_SCRIPTED_TIMING = ("session.scripted_timing", 25, Some(Challenge::Captcha),
+        "forms on this device are filled in a median {value} ms with {detail}");
+    /// One number bound to account after account: a rented code-receiving number.
+    PHONE_REBOUND = ("phone.rebound", 35, Some(Challenge::CarrierVerify),
+        "this number was bound to {value} accounts in the last 30 days");
+    /// One account cycling through numbers.
+    ACCOUNT_MANY_PHONES = ("account.many_phones", 20, Some(Challenge::CarrierVerify),
+        "this account used {value} phone numbers in the last 30 days");
+    /// One uploaded avatar on many new accounts: a profile template.
+    PROFILE_AVATAR_REUSE = ("profile.avatar_reuse", 25, Some(Challenge::Captcha),
+        "the same avatar appeared on {value} accounts in the last 24 hours");
+    /// One bio on many accounts.
+    PROFILE_BIO_REUSE = ("profile.bio_reuse", 20, Some(Challenge::Captcha),
+        "the same bio appeared on {value} accounts in the last 24 hours");
+    /// Generated nicknames of one shape from one network.
+    PROFILE_NICKNAME_TEMPLATE = ("profile.nickname_template", 20, Some(Challenge::Captcha),
+        "{value} accounts from this network took nicknames of one generated shape ({detail}) in 24 hours");
+    /// A dormant account wakes on a new device and network and changes its credentials: a sale.
+    ACCOUNT_OWNERSHIP_CHANGE = ("account.ownership_change", 35, Some(Challenge::IdVerify),
+        "a new device and network changed {detail} after the account's devices were idle {value} days");
+    /// One device logging in to many existing accounts: a buyer taking over bought accounts.
+    DEVICE_ACCOUNT_TAKEOVER = ("device.account_takeover", 40, Some(Challenge::IdVerify),
+        "this device logged in to {value} different accounts in the last 7 days");
+    /// A promotion claimed by an account less than a day old.
+    PROMO_NEW_ACCOUNT = ("promo.new_account", 15, Some(Challenge::SmsOtp),
+        "the account claiming the promotion is {value} hours old");
+    /// One device claiming for many accounts.
+    PROMO_DEVICE_CLAIMS = ("promo.device_claims", 35, Some(Challenge::CarrierVerify),
+        "{value} accounts claimed promotions from this device in the last 24 hours");
+    /// Many claims from one network (shared NAT exempted).
+    PROMO_NETWORK_CLAIMS = ("promo.network_claims", 25, Some(Challenge::Captcha),
+        "{value} accounts claimed promotions from this network in the last hour");
+    /// Claims from many numbers of one block.
+    PROMO_BLOCK_CLAIMS = ("promo.block_claims", 30, Some(Challenge::CarrierVerify),
+        "{value} accounts with numbers of one block claimed promotions in the last 24 hours");
+    /// A young account claiming within seconds of the campaign's start: a wool party's rush.
+    PROMO_CAMPAIGN_RUSH = ("promo.campaign_rush", 20, Some(Challenge::Captcha),
+        "a {detail} account claimed {value} s after the campaign's first claim");
+    /// One real-name identity verified on many accounts: bought identities.
+    IDENTITY_MANY_ACCOUNTS = ("identity.many_accounts", 40, Some(Challenge::IdVerify),
+        "this identity was verified on {value} accounts in the last 30 days");
+    /// One device verifying several identities.
+    DEVICE_MANY_IDENTITIES = ("device.many_identities", 30, Some(Challenge::IdVerify),
+        "{value} different identities were verified on this device in the last 30 days");
+    /// The number's home province differs from the network's (when the caller sends it).
+    LOCATION_PHONE_IP_MISMATCH = ("location.phone_ip_mismatch", 10, None,
+        "the number is registered in {detail}");
     /// The operator's deny list: beats everything.
     LIST_DENY = ("list.deny", 100, None,
         "the operator's deny list holds this event's {detail}");

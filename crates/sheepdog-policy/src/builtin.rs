@@ -23,12 +23,11 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use sheepdog_model::reason::{self, ReasonDef};
-use sheepdog_model::{Challenge, EventType, FeatureDef, FeatureKind, KeyKind, Outcome};
+use sheepdog_model::{Challenge, EventType, FeatureDef, Outcome};
+
+use crate::detect::{builtin_features, Args, Finding, DETECTORS};
 
 use crate::{Policy, PolicyInput, Verdict};
-
-const HOUR: u64 = 3_600_000;
-const MINUTE: u64 = 60_000;
 
 /// Score cut-offs: `score >= deny` denies, and so on down; below `challenge` allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -45,109 +44,14 @@ impl Default for Thresholds {
     }
 }
 
-fn types(list: &[EventType]) -> u8 {
-    list.iter().fold(0, |m, t| m | t.bit())
-}
-
-/// The built-in features, named as rules see them.
-pub fn builtin_features() -> Vec<FeatureDef> {
-    use EventType::*;
-    let f = |name: &str, kind, key, ts: &[EventType], window_ms, buckets| FeatureDef {
-        name: name.to_string(),
-        kind,
-        key,
-        event_types: types(ts),
-        window_ms,
-        buckets,
-    };
-    vec![
-        f(
-            "phones_per_device_24h",
-            FeatureKind::Distinct(KeyKind::Phone),
-            KeyKind::DeviceId,
-            &[SmsCodeRequest, Registration, Login],
-            24 * HOUR,
-            24,
-        ),
-        f(
-            "device_ids_per_fingerprint_24h",
-            FeatureKind::Distinct(KeyKind::DeviceId),
-            KeyKind::DeviceFingerprint,
-            &[SmsCodeRequest, Registration, Login, ProfileUpdate, PromoClaim],
-            24 * HOUR,
-            24,
-        ),
-        f(
-            "registrations_per_fingerprint_1h",
-            FeatureKind::Count,
-            KeyKind::DeviceFingerprint,
-            &[Registration],
-            HOUR,
-            12,
-        ),
-        f(
-            "accounts_per_ip_prefix_1h",
-            FeatureKind::Distinct(KeyKind::Account),
-            KeyKind::IpPrefix,
-            &[Registration, Login],
-            HOUR,
-            12,
-        ),
-        f(
-            "phones_per_block_1h",
-            FeatureKind::Distinct(KeyKind::Phone),
-            KeyKind::PhoneBlock,
-            &[SmsCodeRequest, Registration],
-            HOUR,
-            12,
-        ),
-        f("sms_requests_per_phone_10m", FeatureKind::Count, KeyKind::Phone, &[SmsCodeRequest], 10 * MINUTE, 10),
-        f("registrations_per_ip_1h", FeatureKind::Count, KeyKind::Ip, &[Registration], HOUR, 12),
-    ]
-}
-
-struct RuleDef {
-    id: &'static str,
-    feature: &'static str,
-    min: f64,
-    reason: &'static ReasonDef,
-}
-
-const RULES: &[RuleDef] = &[
-    RuleDef {
-        id: "device_many_phones",
-        feature: "phones_per_device_24h",
-        min: 4.0,
-        reason: reason::DEVICE_MANY_PHONES,
-    },
-    RuleDef {
-        id: "device_id_reset",
-        feature: "device_ids_per_fingerprint_24h",
-        min: 3.0,
-        reason: reason::DEVICE_ID_RESET,
-    },
-    RuleDef {
-        id: "device_registration_burst",
-        feature: "registrations_per_fingerprint_1h",
-        min: 3.0,
-        reason: reason::DEVICE_REGISTRATION_BURST,
-    },
-    RuleDef {
-        id: "ip_many_accounts",
-        feature: "accounts_per_ip_prefix_1h",
-        min: 50.0,
-        reason: reason::IP_MANY_ACCOUNTS,
-    },
-    RuleDef { id: "phone_block_burst", feature: "phones_per_block_1h", min: 8.0, reason: reason::PHONE_BLOCK_BURST },
-    RuleDef { id: "phone_sms_burst", feature: "sms_requests_per_phone_10m", min: 5.0, reason: reason::PHONE_SMS_BURST },
-];
-
 struct Rule {
     id: &'static str,
-    feature: usize,
+    /// Indices of the detector's features in the policy's feature list.
+    features: Vec<usize>,
     min: f64,
     reason: &'static ReasonDef,
     weight: i32,
+    check: fn(&Args) -> Finding,
 }
 
 /// The built-in policy (see the module docs for its settings file).
@@ -218,8 +122,8 @@ impl BuiltinPolicy {
             }
         }
         for id in settings.rules.keys() {
-            if !RULES.iter().any(|r| r.id == id) {
-                let known: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+            if !DETECTORS.iter().any(|r| r.id == id) {
+                let known: Vec<&str> = DETECTORS.iter().map(|r| r.id).collect();
                 return Err(PolicyFileError {
                     message: format!("rules.{id}: unknown rule; built-in rules: {}", known.join(", ")),
                 });
@@ -240,14 +144,15 @@ impl BuiltinPolicy {
         overrides: &BTreeMap<String, RuleSettings>,
     ) -> BuiltinPolicy {
         let features = builtin_features();
-        let rules = RULES
+        let rules = DETECTORS
             .iter()
             .filter(|r| overrides.get(r.id).and_then(|o| o.enabled) != Some(false))
             .filter_map(|r| {
-                let feature = features.iter().position(|f| f.name == r.feature)?;
+                let features =
+                    r.features.iter().map(|n| features.iter().position(|f| f.name == *n)).collect::<Option<_>>()?;
                 let min = overrides.get(r.id).and_then(|o| o.min).unwrap_or(r.min);
                 let weight = weights.get(r.reason.code).copied().unwrap_or(r.reason.weight);
-                Some(Rule { id: r.id, feature, min, reason: r.reason, weight })
+                Some(Rule { id: r.id, features, min, reason: r.reason, weight, check: r.check })
             })
             .collect();
         let hash = xxhash_rust::xxh3::xxh3_64(content);
@@ -308,12 +213,16 @@ impl Policy for BuiltinPolicy {
             };
             consider(s.def, weight, s.value, s.detail.as_deref(), out);
         }
+        let mut values = [None; 8];
         for rule in &self.rules {
-            if let Some(Some(v)) = input.features.get(rule.feature) {
-                if *v >= rule.min {
-                    consider(rule.reason, rule.weight, Some(*v), None, out);
-                    out.rules.push(Cow::Borrowed(rule.id));
-                }
+            let n = rule.features.len().min(values.len());
+            for (slot, &i) in values.iter_mut().zip(&rule.features[..n]) {
+                *slot = input.features.get(i).copied().flatten();
+            }
+            let args = Args { v: &values[..n], min: rule.min, event: input.event };
+            if let Some((value, detail)) = (rule.check)(&args) {
+                consider(rule.reason, rule.weight, Some(value), detail.as_deref(), out);
+                out.rules.push(Cow::Borrowed(rule.id));
             }
         }
         if let Some(a) = allow {

@@ -7,6 +7,7 @@
 //! Pure: no I/O, no clock, no environment.
 
 mod builtin;
+mod detect;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use sheepdog_model::reason::ReasonDef;
 use sheepdog_model::{Challenge, Event, FeatureDef, Outcome, Reason};
 
 pub use builtin::{BuiltinPolicy, PolicyFileError, Thresholds};
+pub use detect::{builtin_features, nickname_shape};
 
 /// A signal found at enrich time (device flags, intel matches): a registered reason, the value
 /// and detail that triggered it, and where it came from.

@@ -32,12 +32,14 @@ pub struct WindowSpec {
 pub enum Op {
     /// Count events.
     Count,
+    /// Read a count without counting this event.
+    Peek,
     /// A set of members (hashes of another key, or small numbers such as phone suffixes).
     Distinct { member: u64, read: DistinctRead, record: bool },
     /// A bounded sample of a numeric field (`value: None` reads without adding).
     Sample { value: Option<u32>, read: SampleRead, record: bool },
     /// When the key was first and previously seen (windows end after `window` of silence).
-    Seen { read: SeenRead },
+    Seen { read: SeenRead, record: bool },
 }
 
 impl Op {
@@ -48,8 +50,9 @@ impl Op {
 
     fn records(self) -> bool {
         match self {
-            Op::Count | Op::Seen { .. } => true,
-            Op::Distinct { record, .. } => record,
+            Op::Count => true,
+            Op::Peek => false,
+            Op::Distinct { record, .. } | Op::Seen { record, .. } => record,
             Op::Sample { value, record, .. } => record && value.is_some(),
         }
     }

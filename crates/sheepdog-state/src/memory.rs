@@ -123,7 +123,7 @@ impl Window {
     fn fits(&self, op: Op) -> bool {
         matches!(
             (self, op),
-            (Window::Count(_), Op::Count)
+            (Window::Count(_), Op::Count | Op::Peek)
                 | (Window::Distinct(_), Op::Distinct { .. })
                 | (Window::Sample(_), Op::Sample { .. })
                 | (Window::Seen(_), Op::Seen { .. })
@@ -152,7 +152,7 @@ impl Entry {
             ring,
             slot: 0,
             window: match op {
-                Op::Count => Window::Count(smallvec::smallvec![0; ring as usize]),
+                Op::Count | Op::Peek => Window::Count(smallvec::smallvec![0; ring as usize]),
                 Op::Distinct { .. } => Window::Distinct(SmallVec::new()),
                 Op::Sample { .. } => Window::Sample(SmallVec::new()),
                 Op::Seen { .. } => Window::Seen(Seen { first: ts_ms, last: i64::MIN, prev: i64::MIN }),
@@ -441,7 +441,7 @@ fn read_window(e: &Entry, op: Op, ts_ms: i64, b: i64, w: WindowSpec, recorded: b
         }
         (Window::Distinct(m), _) => read_distinct(m, b, buckets),
         (Window::Sample(v), Op::Sample { read, .. }) => read_sample(v, read, b, buckets),
-        (Window::Seen(s), Op::Seen { read }) => read_seen(s, read, ts_ms, recorded),
+        (Window::Seen(s), Op::Seen { read, .. }) => read_seen(s, read, ts_ms, recorded),
         _ => ABSENT,
     }
 }
@@ -449,7 +449,7 @@ fn read_window(e: &Entry, op: Op, ts_ms: i64, b: i64, w: WindowSpec, recorded: b
 /// What an observation reads when its key holds nothing.
 fn read_empty(op: Op) -> u32 {
     match op {
-        Op::Count | Op::Distinct { read: DistinctRead::Count | DistinctRead::SequentialRun { .. }, .. } => 0,
+        Op::Count | Op::Peek | Op::Distinct { read: DistinctRead::Count | DistinctRead::SequentialRun { .. }, .. } => 0,
         _ => ABSENT,
     }
 }
@@ -463,9 +463,9 @@ impl StateStore for MemoryStore {
             let shard = &mut *shard;
             if !update || !obs.op.records() {
                 *slot = match shard.entries.get(&obs.key) {
-                    Some(e) if e.window.fits(obs.op) || matches!(obs.op, Op::Count) => {
-                        read_window(e, obs.op, ts_ms, b, obs.window, false)
-                    }
+                    // In an updating call, a non-recording reader follows the observation that
+                    // recorded this event.
+                    Some(e) if e.window.fits(obs.op) => read_window(e, obs.op, ts_ms, b, obs.window, update),
                     _ => read_empty(obs.op),
                 };
                 continue;

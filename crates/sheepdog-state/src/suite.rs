@@ -63,13 +63,11 @@ fn sample(store: &dyn StateStore, key: &str, value: Option<u32>, ts: i64) -> (u3
 fn seen(store: &dyn StateStore, key: &str, ts: i64) -> (u32, u32) {
     let k = key_hash(5, key.as_bytes());
     let obs = [
-        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Age } },
-        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Idle } },
+        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Age, record: true } },
+        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Idle, record: false } },
     ];
     let mut out = [0; 2];
-    // The second observation records again: the same event twice must not move anything.
-    store.observe(ts, &obs[..1], true, &mut out[..1]);
-    store.observe(ts, &obs[1..], false, &mut out[1..]);
+    store.observe(ts, &obs, true, &mut out);
     (out[0], out[1])
 }
 
@@ -192,27 +190,18 @@ pub fn samples(store: &dyn StateStore) {
 
 pub fn seen_times(store: &dyn StateStore) {
     let t = T0 - T0.rem_euclid(10 * SEC);
-    assert_eq!(seen(store, "a", t), (0, 0), "new key: age 0; a later read sees it just now");
+    assert_eq!(seen(store, "a", t), (0, ABSENT), "new key: age 0, no previous event");
+    assert_eq!(seen(store, "a", t + 25 * SEC), (25, 25));
+    assert_eq!(seen(store, "a", t + 40 * SEC), (40, 15));
+    // A read-only call sees the newest event as the previous one.
     let k = key_hash(5, b"a");
-    let mut out = [0, 0];
-    let obs = [
-        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Age } },
-        Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Idle } },
-    ];
-    store.observe(t + 25 * SEC, &obs, true, &mut out);
-    // Two recording observations of one event: age 25 s, idle since the previous event 0 s
-    // (the first observation of this call already recorded the event).
-    assert_eq!(out[0], 25);
-    store.observe(t + 40 * SEC, &obs[1..], true, &mut out[1..]);
-    assert_eq!(out[1], 15, "previous event 15 s before");
-    // A minute of silence (the whole window) starts a new life.
-    store.observe(t + 200 * SEC, &obs, true, &mut out);
-    assert_eq!(out[0], 0);
-    let mut fresh = [0];
-    store.observe(t, &obs[1..], true, &mut fresh[..]);
-    let k2 = key_hash(5, b"never");
-    store.observe(t, &[Observation { key: k2, window: W, op: Op::Seen { read: SeenRead::Idle } }], true, &mut fresh);
-    assert_eq!(fresh[0], ABSENT, "first event: no previous one");
+    let mut out = [0];
+    let idle = Observation { key: k, window: W, op: Op::Seen { read: SeenRead::Idle, record: false } };
+    store.observe(t + 50 * SEC, &[idle], false, &mut out);
+    assert_eq!(out[0], 10);
+    // A whole window (60 s) of silence starts a new life.
+    assert_eq!(seen(store, "a", t + 200 * SEC), (0, ABSENT));
+    assert_eq!(seen(store, "b", t), (0, ABSENT), "keys are independent");
 }
 
 pub fn idempotency(store: &dyn StateStore) {

@@ -217,3 +217,14 @@ fn content_audit_reasons_fire_on_evasive_ads_not_on_honest_chat() {
     // Only content events audit `text`: a login carrying text is not scanned.
     quiet(json!({"type":"login","text":"专业接碼"}), "text.code_receiving");
 }
+
+#[test]
+fn phone_home_province_against_the_network_province() {
+    let ev =
+        |province: &str| json!({"type":"registration","phone":"+8613800138000","attributes":{"ip_province":province}});
+    let d = fires(ev("广东"), "location.phone_ip_mismatch");
+    assert!(d.reasons.iter().any(|r| r.message.contains("北京") && r.message.contains("广东")), "{:?}", d.reasons);
+    // Near misses: the same province spelt with its suffix; no province sent at all.
+    quiet(ev("北京市"), "location.phone_ip_mismatch");
+    quiet(json!({"type":"registration","phone":"+8613800138000"}), "location.phone_ip_mismatch");
+}
