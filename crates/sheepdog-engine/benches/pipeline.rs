@@ -3,7 +3,11 @@
 //! - `pipeline`: parse, decide (enrich, windows, policy, idempotency) and serialise, with no
 //!   intelligence loaded;
 //! - `pipeline_with_intel`: the same with the full shipped intelligence (`intel/`);
-//! - `state_observe`: the state store alone, for the features of one registration.
+//! - `state_observe`: the state store alone, for five windows of one registration;
+//! - `registration_enrich` / `registration_features`: a registration with every field the
+//!   built-in features read (phone, device, IP, account, profile, session, identity), enriched
+//!   only, then enriched and run through every built-in feature; the difference is the cost of
+//!   all features of a registration. Bytes per state key are printed after the run.
 //!
 //! `cargo bench -p sheepdog-engine --bench pipeline`
 
@@ -131,4 +135,88 @@ fn state_observe_registration(b: Bencher) {
             }
             store
         });
+}
+
+/// Registrations of a population with every field the built-in features read.
+fn registrations() -> Vec<Vec<u8>> {
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    (0..N)
+        .map(|i| {
+            let user = next(200_000);
+            let fp = user / 3;
+            let ts = 1_764_000_000_000 + i as i64 * 50;
+            format!(
+                r#"{{"id":"r{i}","type":"registration","timestamp":{ts},"account_id":"acct-{user}","phone":"+86138{num:08}","ip":"10.{b}.{c}.{d}","device":{{"id":"dev-{user}","fingerprint":"fp-{fp}","model":"Phone","sim_present":true,"sim_phone_match":true}},"session":{{"form_fill_ms":{form},"sms_code_entry_ms":{entry}}},"profile":{{"nickname":"user{nick:04}","bio":"likes tea and long walks {bio}","avatar_hash":"av{av}"}},"identity_hash":"id{user}"}}"#,
+                num = user * 37 % 100_000_000,
+                b = user % 200,
+                c = (user / 200) % 250,
+                d = 1 + user % 250,
+                form = 3000 + next(20_000),
+                entry = 4000 + next(30_000),
+                nick = next(10_000),
+                bio = user % 1000,
+                av = user,
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn run_stages(b: Bencher, features: bool) {
+    let events = registrations();
+    let intel = intel();
+    b.counter(divan::counter::ItemsCount::new(events.len()))
+        .with_inputs(|| {
+            let e = Engine::in_memory(
+                Arc::new(BuiltinPolicy::default()),
+                MemoryStoreOptions::default(),
+                EngineOptions::default(),
+            );
+            e.set_intel(intel.clone());
+            e
+        })
+        .bench_local_values(|engine| {
+            let mut n = 0;
+            for raw in &events {
+                let e = parse_event(raw).unwrap();
+                n += engine.run_stages(&e, e.timestamp.map_or(0, |t| t.0), features);
+            }
+            black_box(n);
+            engine
+        });
+    if features {
+        let engine = Engine::in_memory(
+            Arc::new(BuiltinPolicy::default()),
+            MemoryStoreOptions::default(),
+            EngineOptions::default(),
+        );
+        for raw in &events {
+            let e = parse_event(raw).unwrap();
+            engine.run_stages(&e, e.timestamp.map_or(0, |t| t.0), true);
+        }
+        let s = engine.store().stats();
+        eprintln!(
+            "state after {} registrations: {} keys, {} bytes, {:.0} bytes per key",
+            events.len(),
+            s.keys,
+            s.bytes,
+            s.bytes as f64 / s.keys.max(1) as f64
+        );
+    }
+}
+
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn registration_enrich(b: Bencher) {
+    run_stages(b, false);
+}
+
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn registration_features(b: Bencher) {
+    run_stages(b, true);
 }

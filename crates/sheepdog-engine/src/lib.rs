@@ -410,6 +410,24 @@ impl Engine {
         self.decide(&event, raw, received_ms, false).map_err(DecideJsonError::Engine)
     }
 
+    /// Enrichment, and with `features` the windowed features too, of one event: no policy, no
+    /// idempotency, no decision (the benchmarks' way to cost the stages). Returns how many
+    /// features have a value.
+    #[doc(hidden)]
+    pub fn run_stages(&self, event: &Event, ts: i64, features: bool) -> usize {
+        let loaded = self.loaded.read().clone();
+        let intel = self.intel.read().clone();
+        let text = self.text.read().clone();
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            enrich::enrich_with_text(event, &self.options.enrich, &intel, Some(&text), ts, &mut s.keys, &mut s.signals);
+            if features {
+                self.features(&loaded, event, ts, true, s);
+            }
+            s.features.iter().flatten().count() + s.signals.len()
+        })
+    }
+
     fn features(&self, loaded: &Loaded, event: &Event, ts: i64, update: bool, s: &mut Scratch) {
         s.observations.clear();
         s.slots.clear();
