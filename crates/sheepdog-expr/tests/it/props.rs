@@ -1,0 +1,1 @@
+//! Properties (filled in below).
