@@ -338,7 +338,9 @@ impl Checker<'_, '_> {
             (Typed::S(s), Typed::ListStr(items)) => B::StrIn(Box::new(s), StrSet::new(items)),
             (Typed::S(s), Typed::ListSlot(slot)) => B::StrInSlot(Box::new(s), slot),
             (Typed::I(i), Typed::ListInt(items)) => B::IntIn(Box::new(i), items.into_boxed_slice()),
-            (Typed::S(_) | Typed::I(_), Typed::ListEmpty) => B::Const(Some(false)),
+            // Still no value when the left side has none.
+            (Typed::S(s), Typed::ListEmpty) => B::StrIn(Box::new(s), StrSet::new(Vec::new())),
+            (Typed::I(i), Typed::ListEmpty) => B::IntIn(Box::new(i), Box::new([])),
             (x, y @ (Typed::ListSlot(_) | Typed::ListStr(_) | Typed::ListInt(_) | Typed::ListEmpty)) => {
                 return self.error(at, format!("'in' cannot look for {} in {}", x.name(), y.name()))
             }

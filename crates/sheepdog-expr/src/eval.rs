@@ -174,7 +174,7 @@ fn slot_double(env: &dyn Env, slot: usize) -> Option<f64> {
 fn junction(items: &[B], env: &dyn Env, stop: bool) -> Option<bool> {
     let mut absent = false;
     for item in items {
-        match item.eval(env) {
+        match item.eval_inline(env) {
             Some(v) if v == stop => return Some(stop),
             Some(_) => {}
             None => absent = true,
@@ -188,6 +188,25 @@ fn junction(items: &[B], env: &dyn Env, stop: bool) -> Option<bool> {
 }
 
 impl B {
+    /// The leaves rules are made of, evaluated in the caller's frame; the rest through
+    /// [`B::eval`]. Saves a call per operand of `&&` / `||` (measured: 20 → ? ns for the
+    /// four-variable rule).
+    #[inline(always)]
+    pub(crate) fn eval_inline(&self, env: &dyn Env) -> Option<bool> {
+        match self {
+            B::Slot(slot) => match env.get(*slot) {
+                Value::Bool(v) => Some(v),
+                _ => None,
+            },
+            B::SlotIntCmp { slot, op, k } => Some(op.apply(&slot_int(env, *slot)?, k)),
+            B::SlotStrEq { slot, k, eq } => match env.get(*slot) {
+                Value::Str(s) => Some((s == &**k) == *eq),
+                _ => None,
+            },
+            _ => self.eval(env),
+        }
+    }
+
     pub(crate) fn eval(&self, env: &dyn Env) -> Option<bool> {
         match self {
             B::Const(v) => *v,

@@ -374,7 +374,7 @@ impl Program {
     #[inline]
     pub fn eval_bool(&self, env: &dyn Env) -> Option<bool> {
         match &self.root {
-            Root::Bool(b) => b.eval(env),
+            Root::Bool(b) => b.eval_inline(env),
             _ => None,
         }
     }
