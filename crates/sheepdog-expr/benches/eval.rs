@@ -1,14 +1,16 @@
 //! Rule evaluation against its baseline, measured in the same run: each rule compiled by
 //! sheepdog-expr and evaluated through `&dyn Env` (`program`), and the same rule written by hand
 //! as a Rust closure over the slot slice with the same absent-value semantics (`hand_written`).
-//! Both run over the same 64 varied events; figures are per evaluation.
+//! `closure_tree` is the design not taken: the tree a closure compiler would build (one boxed
+//! closure per node, same specialised leaves, same `&dyn Env`). All run over the same 64 varied
+//! events; divan's figures are per 64 evaluations.
 //!
 //! `cargo bench -p sheepdog-expr --bench eval`
 
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 use regex::Regex;
-use sheepdog_expr::{compile, Schema, Type, Value};
+use sheepdog_expr::{compile, Env, Schema, Type, Value};
 
 fn main() {
     divan::main();
@@ -162,6 +164,86 @@ fn hand_written(b: Bencher, rule: &str) {
     let f = hand_written_rule(rule);
     let events = events();
     // Both sides agree on every event before anything is timed.
+    let program = compile(&source(rule), &schema(), Type::Bool).unwrap();
+    for e in &events {
+        assert_eq!(f(e), program.eval_bool(e), "{rule} on {e:?}");
+    }
+    b.counter(ItemsCount::new(events.len())).bench_local(|| {
+        let mut fired = 0u32;
+        for e in &events {
+            fired += u32::from(black_box(&f)(e) == Some(true));
+        }
+        fired
+    });
+}
+
+type Node = Box<dyn Fn(&dyn Env) -> Option<bool>>;
+
+/// `&&` / `||` over boxed children, as a closure compiler would emit them.
+fn junction(items: Vec<Node>, stop: bool) -> Node {
+    Box::new(move |env| {
+        let mut absent = false;
+        for item in &items {
+            match item(env) {
+                Some(v) if v == stop => return Some(stop),
+                Some(_) => {}
+                None => absent = true,
+            }
+        }
+        if absent {
+            None
+        } else {
+            Some(!stop)
+        }
+    })
+}
+
+fn closure_tree_rule(rule: &str) -> Node {
+    let slot_int_ge = |slot: usize, k: i64| -> Node {
+        Box::new(move |env| match env.get(slot) {
+            Value::Int(v) => Some(v >= k),
+            _ => None,
+        })
+    };
+    let slot_bool = |slot: usize| -> Node {
+        Box::new(move |env| match env.get(slot) {
+            Value::Bool(v) => Some(v),
+            _ => None,
+        })
+    };
+    match rule {
+        "simple" => slot_int_ge(REGS, 3),
+        "four_vars" => {
+            let seg: Node = Box::new(|env| match env.get(SEGMENT) {
+                Value::Str(s) => Some(s == "iot"),
+                _ => None,
+            });
+            let all = junction(vec![seg, slot_int_ge(REGS, 3), slot_bool(DATACENTER)], false);
+            junction(vec![all, slot_bool(EMULATOR)], true)
+        }
+        "in_20" => {
+            let mut set: Vec<&str> = SEGMENTS.to_vec();
+            set.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            Box::new(move |env| match env.get(SEGMENT) {
+                Value::Str(s) => Some(set.binary_search_by(|p| p.len().cmp(&s.len()).then_with(|| p.cmp(&s))).is_ok()),
+                _ => None,
+            })
+        }
+        "matches" => {
+            let re = Regex::new("[0-9]{5,}").unwrap();
+            Box::new(move |env| match env.get(NICKNAME) {
+                Value::Str(s) => Some(re.is_match(s)),
+                _ => None,
+            })
+        }
+        other => unreachable!("{other}"),
+    }
+}
+
+#[divan::bench(args = RULES)]
+fn closure_tree(b: Bencher, rule: &str) {
+    let f = closure_tree_rule(rule);
+    let events = events();
     let program = compile(&source(rule), &schema(), Type::Bool).unwrap();
     for e in &events {
         assert_eq!(f(e), program.eval_bool(e), "{rule} on {e:?}");

@@ -422,6 +422,7 @@ impl Checker<'_, '_> {
                 }
             };
             return match subject {
+                Typed::S(S::Slot(slot)) => Typed::B(B::SlotMatches(slot, Box::new(re))),
                 Typed::S(s) => Typed::B(fold_b(B::Matches(Box::new(s), Box::new(re)))),
                 Typed::Err => Typed::Err,
                 other => self.error(at, format!("'matches' needs a string receiver, found {}", other.name())),

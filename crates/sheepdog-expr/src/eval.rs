@@ -112,6 +112,7 @@ pub(crate) enum B {
     EndsWith(Box<(S, S)>),
     Contains(Box<(S, S)>),
     Matches(Box<S>, Box<Regex>),
+    SlotMatches(usize, Box<Regex>),
 }
 
 #[derive(Debug)]
@@ -169,8 +170,8 @@ fn slot_double(env: &dyn Env, slot: usize) -> Option<f64> {
     }
 }
 
-/// Strict three-valued `&&`/`||` helper: `Some(stop)` ends the chain.
-#[inline]
+/// Three-valued `&&` (`stop` false) and `||` (`stop` true): `Some(stop)` ends the chain.
+#[inline(never)]
 fn junction(items: &[B], env: &dyn Env, stop: bool) -> Option<bool> {
     let mut absent = false;
     for item in items {
@@ -188,9 +189,9 @@ fn junction(items: &[B], env: &dyn Env, stop: bool) -> Option<bool> {
 }
 
 impl B {
-    /// The leaves rules are made of, evaluated in the caller's frame; the rest through
-    /// [`B::eval`]. Saves a call per operand of `&&` / `||` (measured: 20 → ? ns for the
-    /// four-variable rule).
+    /// The leaves rules are made of, and `&&` / `||`, evaluated without going through the
+    /// big match of [`B::eval`]: a call less per operand (measured on the benchmark's
+    /// four-variable rule: 20 → 15 ns; a slot against a constant: 5.7 → 1.8 ns).
     #[inline(always)]
     pub(crate) fn eval_inline(&self, env: &dyn Env) -> Option<bool> {
         match self {
@@ -203,6 +204,8 @@ impl B {
                 Value::Str(s) => Some((s == &**k) == *eq),
                 _ => None,
             },
+            B::And(items) => junction(items, env, false),
+            B::Or(items) => junction(items, env, true),
             _ => self.eval(env),
         }
     }
@@ -252,6 +255,10 @@ impl B {
             B::EndsWith(p) => Some(p.0.eval(env)?.ends_with(&*p.1.eval(env)?)),
             B::Contains(p) => Some(p.0.eval(env)?.contains(&*p.1.eval(env)?)),
             B::Matches(s, re) => Some(re.is_match(&s.eval(env)?)),
+            B::SlotMatches(slot, re) => match env.get(*slot) {
+                Value::Str(s) => Some(re.is_match(s)),
+                _ => None,
+            },
         }
     }
 }
