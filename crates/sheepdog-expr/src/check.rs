@@ -188,6 +188,9 @@ impl Checker<'_, '_> {
             }
             return Some((slot, ty));
         }
+        if !self.diags.accepting() {
+            return None;
+        }
         let mut msg = format!("unknown identifier '{name}'");
         if let Some(near) = self.schema.nearest(name) {
             msg.push_str(&format!(" (did you mean '{near}'?)"));

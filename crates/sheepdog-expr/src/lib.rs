@@ -73,7 +73,8 @@
 //!
 //! Sources longer than [`MAX_SOURCE_LEN`] bytes and expressions nested deeper than
 //! [`MAX_DEPTH`] are rejected with a diagnostic, so no input can exhaust the stack at compile
-//! or evaluation time. A chain of `&&` or `||` counts as one level.
+//! or evaluation time. A chain of `&&` or `||` counts as one level. At most
+//! [`MAX_DIAGNOSTICS`] diagnostics are reported, then one saying there were more.
 
 mod check;
 mod eval;
@@ -159,9 +160,13 @@ impl Schema {
 
     /// The declared name closest to `name` by edit distance, if close enough to be a typo.
     fn nearest(&self, name: &str) -> Option<&str> {
-        let limit = (name.chars().count() / 3).clamp(1, 3);
+        let n_chars = name.chars().count();
+        let limit = (n_chars / 3).clamp(1, 3);
         self.names
             .iter()
+            // Lengths further apart than the limit cannot be within it; skipping them keeps a
+            // long unknown name cheap.
+            .filter(|(n, _)| n.chars().count().abs_diff(n_chars) <= limit)
             .map(|(n, _)| (edit_distance(name, n), n.as_str()))
             .filter(|(d, _)| *d <= limit)
             .min_by_key(|(d, _)| *d)
@@ -273,19 +278,34 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// Most diagnostics one compilation reports; past it, one more says so.
+pub const MAX_DIAGNOSTICS: usize = 50;
+
 /// Diagnostics as byte offsets while compiling; one per offset (the first wins), so one
 /// mistake seen by two passes is reported once.
 #[derive(Default)]
 pub(crate) struct Diags {
     items: Vec<(usize, String)>,
     closed: bool,
+    /// Some were dropped for [`MAX_DIAGNOSTICS`].
+    truncated: bool,
 }
 
 impl Diags {
     pub(crate) fn push(&mut self, at: usize, message: String) {
-        if !self.closed && !self.items.iter().any(|(a, _)| *a == at) {
-            self.items.push((at, message));
+        if !self.accepting() || self.items.iter().any(|(a, _)| *a == at) {
+            return;
         }
+        if self.items.len() == MAX_DIAGNOSTICS {
+            self.truncated = true;
+            return;
+        }
+        self.items.push((at, message));
+    }
+
+    /// False once nothing more will be recorded: callers can skip costly messages.
+    pub(crate) fn accepting(&self) -> bool {
+        !self.closed && !self.truncated
     }
 
     /// Ignores everything pushed from now on.
@@ -295,23 +315,52 @@ impl Diags {
 
     fn into_diagnostics(mut self, src: &str) -> Vec<Diagnostic> {
         self.items.sort_by_key(|(at, _)| *at);
-        self.items
+        let mut lines = LineCounter::new(src);
+        let mut out: Vec<Diagnostic> = self
+            .items
             .into_iter()
             .map(|(at, message)| {
-                let (line, column) = line_column(src, at);
+                let (line, column) = lines.line_column(at);
                 Diagnostic { line, column, message }
             })
-            .collect()
+            .collect();
+        if self.truncated {
+            let (line, column) = out.last().map_or((1, 1), |d| (d.line, d.column));
+            out.push(Diagnostic {
+                line,
+                column,
+                message: format!("too many errors: only the first {MAX_DIAGNOSTICS} are shown"),
+            });
+        }
+        out
     }
 }
 
-fn line_column(src: &str, at: usize) -> (u32, u32) {
-    let at = (0..=at.min(src.len())).rev().find(|i| src.is_char_boundary(*i)).unwrap_or(0);
-    let before = &src[..at];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
+/// Line and column of increasing byte offsets in one pass over the source.
+struct LineCounter<'s> {
+    src: &'s str,
+    /// Byte offset where the current line starts, and its 1-based number.
+    line_start: usize,
+    line: usize,
+}
+
+impl<'s> LineCounter<'s> {
+    fn new(src: &'s str) -> Self {
+        LineCounter { src, line_start: 0, line: 1 }
+    }
+
+    /// `at` must not be below the previous call's.
+    fn line_column(&mut self, at: usize) -> (u32, u32) {
+        let at = (0..=at.min(self.src.len())).rev().find(|i| self.src.is_char_boundary(*i)).unwrap_or(0);
+        let at = at.max(self.line_start);
+        let between = &self.src[self.line_start..at];
+        if let Some(last_newline) = between.rfind('\n') {
+            self.line += between.matches('\n').count();
+            self.line_start += last_newline + 1;
+        }
+        let column = self.src[self.line_start..at].chars().count() + 1;
+        (u32::try_from(self.line).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX))
+    }
 }
 
 #[derive(Debug)]
@@ -450,9 +499,12 @@ mod tests {
 
     #[test]
     fn line_column_counts_characters_across_lines() {
-        assert_eq!(line_column("ab\ncd", 0), (1, 1));
-        assert_eq!(line_column("ab\ncd", 4), (2, 2));
-        assert_eq!(line_column("é x", 3), (1, 3));
+        let mut lines = LineCounter::new("ab\ncd\n\né x");
+        assert_eq!(lines.line_column(0), (1, 1));
+        assert_eq!(lines.line_column(4), (2, 2));
+        assert_eq!(lines.line_column(4), (2, 2));
+        assert_eq!(lines.line_column(10), (4, 3));
+        assert_eq!(lines.line_column(99), (4, 4));
     }
 
     #[test]

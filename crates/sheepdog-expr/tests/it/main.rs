@@ -6,7 +6,7 @@ mod props;
 
 use std::path::Path;
 
-use sheepdog_expr::{compile, Env, Program, Schema, Type, Value, MAX_DEPTH, MAX_SOURCE_LEN};
+use sheepdog_expr::{compile, Env, Program, Schema, Type, Value, MAX_DEPTH, MAX_DIAGNOSTICS, MAX_SOURCE_LEN};
 
 /// The schema every case file is compiled against.
 pub fn schema() -> Schema {
@@ -302,4 +302,23 @@ fn diagnostic_display_is_line_colon_column() {
         ["2:3: unknown identifier 'featurs.regs_per_fp_1h' (did you mean 'features.regs_per_fp_1h'?)"]
     );
     assert_eq!((diags[0].line, diags[0].column), (2, 3));
+}
+
+#[test]
+fn diagnostics_are_capped_and_cheap_on_hostile_input() {
+    let schema = schema();
+    for src in
+        ["#".repeat(MAX_SOURCE_LEN), "x || ".repeat(MAX_SOURCE_LEN / 5 - 1) + "x", "\n#".repeat(MAX_SOURCE_LEN / 2)]
+    {
+        let diags = compile(&src, &schema, Type::Bool).unwrap_err();
+        assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+        assert_eq!(
+            diags.last().unwrap().message,
+            format!("too many errors: only the first {MAX_DIAGNOSTICS} are shown")
+        );
+        assert!(diags.windows(2).all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column)));
+    }
+    let long_name = "a".repeat(MAX_SOURCE_LEN - 10);
+    let diags = compile(&long_name, &schema, Type::Bool).unwrap_err();
+    assert_eq!(diags.len(), 1);
 }
