@@ -420,7 +420,11 @@ impl Checker<'_, '_> {
                 Err(e) => {
                     let detail = e.to_string();
                     let detail = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-                    let detail = detail.strip_prefix("error: ").unwrap_or(detail);
+                    let detail = detail.strip_prefix("error: ").unwrap_or(detail).trim_end_matches('.');
+                    // Our messages start in lower case ("compiled regex exceeds size limit …").
+                    let mut chars = detail.chars();
+                    let detail: String =
+                        chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
                     return self.error(args[0].start, format!("invalid regex: {detail}"));
                 }
             };

@@ -52,6 +52,20 @@
 //! `+` also concatenates strings; that and `string()` of a non-string are the only operations
 //! that allocate while evaluating.
 //!
+//! List literals hold constants of one type (`["iot", "voip"]`, `[1, 2]`); `in` over a string
+//! literal list is a binary search in a set sorted by length then bytes, over a list slot a
+//! linear scan.
+//!
+//! # Compiling and evaluating
+//!
+//! [`compile`] reports every problem at once (syntax, unknown names with a "did you mean"
+//! among the declared ones, type errors, unknown functions and wrong argument counts, bad
+//! regular expressions, a result of the wrong type), each as a [`Diagnostic`] shown as
+//! `line:column: message`. Subexpressions that read no slot are computed at compile time.
+//! A [`Program`] is immutable and `Send + Sync`; it reads slots through [`Env`] (implemented for
+//! slices, arrays and vectors of [`Value`], indexed by slot) and reports the slots it names
+//! ([`Program::slots`]).
+//!
 //! # Values that are not there
 //!
 //! A slot may be absent when a rule runs (an event without a phone), and some operations have
