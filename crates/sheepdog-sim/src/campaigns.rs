@@ -399,14 +399,13 @@ fn account_resale(sc: &Scenario, rng: &mut Rng, out: &mut Out) {
         out.ev(t, "sms_code_request", truth).phone(&phone).device(&d).ip(ip);
         let s = human_code_entry(rng);
         let a = account(rng);
-        out.ev(t + i64::from(s.sms_code_entry_ms.unwrap_or(0)) + 3 * SEC, "registration", truth)
-            .account(a)
-            .phone(&phone)
-            .device(&d)
-            .ip(ip)
-            .session(&s)
-            .profile(&format!("用户{}", a % 100_000_000), None, None);
-        accounts.push((a, t));
+        let reg_ms = t + i64::from(s.sms_code_entry_ms.unwrap_or(0)) + 3 * SEC;
+        out.ev(reg_ms, "registration", truth).account(a).phone(&phone).device(&d).ip(ip).session(&s).profile(
+            &format!("用户{}", a % 100_000_000),
+            None,
+            None,
+        );
+        accounts.push((a, reg_ms));
     }
     let buyer = |rng: &mut Rng| {
         let ip = if rng.chance(0.5) { addr(rng, &data::ABROAD_RANGES) } else { addr(rng, &data::MOBILE_RANGES) };
