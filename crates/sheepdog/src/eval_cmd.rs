@@ -601,10 +601,7 @@ fn svg_timeline(e: &Eval, bad: usize, title: &str) -> String {
     let n = e.timeline.len().max(1);
     let max = e.timeline.iter().map(|b| b[bad].iter().sum::<u64>()).max().unwrap_or(0).max(1) as f64;
     let bw = (w - left - 10.0) / n as f64;
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img"><title>{}</title>"#,
-        esc(title)
-    );
+    let mut s = format!(r#"<svg width="{w}" height="{h}" role="img"><title>{}</title>"#, esc(title));
     let _ = write!(s, r#"<text x="{left}" y="14" font-size="13">{}</text>"#, esc(title));
     let plot_h = h - bottom - 22.0;
     for (i, b) in e.timeline.iter().enumerate() {
@@ -648,10 +645,7 @@ fn svg_timeline(e: &Eval, bad: usize, title: &str) -> String {
 fn svg_bars(rows: &[(String, f64)], title: &str, color: &str) -> String {
     let (w, row_h, left) = (900.0, 20.0, 230.0);
     let h = 30.0 + rows.len() as f64 * row_h;
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img"><title>{}</title>"#,
-        esc(title)
-    );
+    let mut s = format!(r#"<svg width="{w}" height="{h}" role="img"><title>{}</title>"#, esc(title));
     let _ = write!(s, r#"<text x="4" y="14" font-size="13">{}</text>"#, esc(title));
     for (i, (name, v)) in rows.iter().enumerate() {
         let y = 24.0 + i as f64 * row_h;
@@ -677,8 +671,7 @@ fn svg_bars(rows: &[(String, f64)], title: &str, color: &str) -> String {
 fn svg_scores(e: &Eval) -> String {
     let (w, h, left, bottom) = (900.0, 240.0, 50.0, 30.0);
     let totals = [e.scores[0].iter().sum::<u64>().max(1) as f64, e.scores[1].iter().sum::<u64>().max(1) as f64];
-    let mut s =
-        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img"><title>scores</title>"#);
+    let mut s = format!(r#"<svg width="{w}" height="{h}" role="img"><title>scores</title>"#);
     s.push_str(r#"<text x="50" y="14" font-size="13">Score distribution: share of honest (blue) and black-market (red) events per 10-point bin</text>"#);
     let plot_h = h - bottom - 24.0;
     let bin_w = (w - left - 10.0) / 10.0;
