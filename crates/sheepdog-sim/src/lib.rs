@@ -11,7 +11,7 @@ pub mod scenario;
 mod world;
 
 pub use out::{Out, Truth};
-pub use scenario::{Scenario, ScenarioError, CAMPAIGNS, DEFAULT_SCENARIO, POPULATIONS};
+pub use scenario::{Scenario, ScenarioError, ADAPTIVE_SCENARIO, CAMPAIGNS, DEFAULT_SCENARIO, POPULATIONS};
 
 /// Generates a scenario's events for a seed: ordered by time, ids assigned in that order.
 pub fn simulate(scenario: &Scenario, seed: u64) -> Out {

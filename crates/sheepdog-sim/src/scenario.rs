@@ -6,6 +6,8 @@ use serde::Deserialize;
 
 /// The built-in scenario, documented key by key.
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
+/// The built-in scenario with every campaign adaptive.
+pub const ADAPTIVE_SCENARIO: &str = include_str!("../scenarios/adaptive.toml");
 
 /// Errors reading a scenario.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use crate::config::Config;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
-    /// Scenario file (TOML), or `default` (the default when no --events is given)
+    /// Scenario file (TOML), or `default` (when no --events is given) / `adaptive` for the built-in ones
     #[arg(long, conflicts_with_all = ["events", "truth"])]
     pub scenario: Option<String>,
     /// Random seed for the scenario (default: the scenario's `seed`)

@@ -12,7 +12,7 @@ use sheepdog_sim::Scenario;
 
 #[derive(clap::Args)]
 pub struct SimArgs {
-    /// Scenario file (TOML), or `default` for the built-in one
+    /// Scenario file (TOML), or `default` / `adaptive` for the built-in ones
     #[arg(long, default_value = "default")]
     pub scenario: String,
     /// Random seed (default: the scenario's `seed`); the same seed gives the same bytes
@@ -26,10 +26,12 @@ pub struct SimArgs {
     pub truth: Option<PathBuf>,
 }
 
-/// Reads a scenario: a file, or `default` for the embedded one.
+/// Reads a scenario: a file, or `default` / `adaptive` for the embedded ones.
 pub fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
-    if name == "default" {
-        return Scenario::parse(sheepdog_sim::DEFAULT_SCENARIO).context("built-in scenario");
+    match name {
+        "default" => return Scenario::parse(sheepdog_sim::DEFAULT_SCENARIO).context("built-in scenario"),
+        "adaptive" => return Scenario::parse(sheepdog_sim::ADAPTIVE_SCENARIO).context("built-in adaptive scenario"),
+        _ => {}
     }
     let text = std::fs::read_to_string(name).with_context(|| format!("reading scenario {name}"))?;
     Scenario::parse(&text).with_context(|| format!("scenario {name}"))

@@ -60,6 +60,8 @@ fn typed<'a>(evs: &'a [Value], ty: &str) -> Vec<&'a Value> {
 fn the_default_scenario_parses_and_the_same_seed_gives_the_same_bytes() {
     let default = Scenario::parse(DEFAULT_SCENARIO).unwrap();
     assert!(CAMPAIGNS.iter().all(|c| default.campaign(c) == Some((true, false))));
+    let adaptive = Scenario::parse(sheepdog_sim::ADAPTIVE_SCENARIO).unwrap();
+    assert!(CAMPAIGNS.iter().all(|c| adaptive.campaign(c) == Some((true, true))));
     let sc = scenario(&all_campaigns(false));
     let a = bytes(&sc, 7);
     let b = bytes(&sc, 7);
