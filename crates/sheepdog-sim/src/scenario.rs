@@ -12,7 +12,7 @@ pub const ADAPTIVE_SCENARIO: &str = include_str!("../scenarios/adaptive.toml");
 /// Errors reading a scenario.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{0}")]
+    #[error(transparent)]
     Toml(#[from] toml::de::Error),
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },

@@ -315,8 +315,8 @@ fn eval_scenario(engine: &Engine, name: &str, seed: Option<u64>) -> anyhow::Resu
                 g
             }
         };
-        let line = buf.strip_suffix(b"\n").unwrap_or(&buf).to_vec();
-        eval.one(engine, &line, g, now)?;
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        eval.one(engine, line, g, now)?;
     }
     eval.elapsed_s = started.elapsed().as_secs_f64();
     eval.groups.retain(|g| g.total().events > 0);

@@ -316,6 +316,21 @@ fn low_and_slow_stays_under_hourly_thresholds_but_shares_blocks_and_hardware() {
 }
 
 #[test]
+fn adaptive_low_and_slow_retires_hardware_but_keeps_its_blocks() {
+    let all = run(&scenario("[low_and_slow]\nenabled = true\nadaptive = true\n"), 5);
+    let evs = of(&all, "low_and_slow");
+    let regs = typed(&evs, "registration");
+    let mut per_fp: HashMap<&str, u32> = HashMap::new();
+    let mut blocks: HashSet<String> = HashSet::new();
+    for r in &regs {
+        *per_fp.entry(s(r, &["device", "fingerprint"]).unwrap()).or_default() += 1;
+        blocks.insert(block(s(r, &["phone"]).unwrap()).0);
+    }
+    assert!(per_fp.values().all(|&n| n <= 3), "{:?}", per_fp.values().max());
+    assert_eq!(blocks.len(), 6);
+}
+
+#[test]
 fn account_resale_takes_over_aged_accounts_from_buyer_devices() {
     for adaptive in [false, true] {
         let all = run(&scenario(&format!("[account_resale]\nenabled = true\nadaptive = {adaptive}\n")), 6);
