@@ -257,8 +257,15 @@ fn reg_bot(sc: &Scenario, rng: &mut Rng, out: &mut Out) {
                 e.s("user_agent", ua);
             }
             drop(e);
+            // Throwaway mailboxes (adaptive: numeric QQ mail, like everyone's).
+            let mailbox = rng.u64() % 10_000_000_000;
+            let domain = if c.adaptive { "qq.com" } else { *rng.pick(&data::DISPOSABLE_DOMAINS) };
+            let with_email = rng.chance(0.5);
             let mut e = out.ev(t + i64::from(s.sms_code_entry_ms.unwrap_or(0)) + 500, "registration", truth);
             e.account(account(rng)).phone(&phone).device(&d).ip(ip).session(&s);
+            if with_email {
+                e.f("email", format_args!("{mailbox}@{domain}"));
+            }
             if let Some(ua) = ua {
                 e.s("user_agent", ua);
             }

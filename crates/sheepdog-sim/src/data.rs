@@ -67,6 +67,13 @@ pub const MOBILE_RANGES: [Range; 5] = [
     (v4(120, 229, 0, 0), 1 << 16),
 ];
 
+/// Mainland mobile IPv6 prefixes (first 32 bits; China Mobile, China Telecom, China Unicom): every
+/// handset gets its own /64.
+pub const MOBILE_V6_PREFIXES: [u32; 4] = [0x2409_8900, 0x2409_891f, 0x240e_03b0, 0x2408_8470];
+
+/// Disposable mailbox domains (listed by the intelligence).
+pub const DISPOSABLE_DOMAINS: [&str; 3] = ["mailinator.com", "guerrillamail.com", "yopmail.com"];
+
 /// Mainland home broadband ranges (a household keeps its address for days).
 pub const BROADBAND_RANGES: [Range; 12] = [
     (v4(183, 195, 0, 0), 1 << 16),

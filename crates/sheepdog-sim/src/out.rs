@@ -268,6 +268,13 @@ impl Ev<'_> {
         let [a, b, c, d] = ip.to_be_bytes();
         self.f("ip", format_args!("{a}.{b}.{c}.{d}"))
     }
+    /// An IPv4 or IPv6 address.
+    pub fn addr(&mut self, ip: Ip) -> &mut Self {
+        match ip {
+            Ip::V4(v) => self.ip(v),
+            Ip::V6(v) => self.f("ip", format_args!("{}", std::net::Ipv6Addr::from(v))),
+        }
+    }
     pub fn device(&mut self, d: &Device) -> &mut Self {
         self.open("device");
         self.f("id", format_args!("d{:014x}", d.id));
@@ -300,6 +307,13 @@ impl Ev<'_> {
         }
         self.close()
     }
+}
+
+/// A client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ip {
+    V4(u32),
+    V6(u128),
 }
 
 /// A phone number: country code and national significant number.

@@ -3,7 +3,7 @@
 //! travellers, phone changes, posts about verification codes, international numbers).
 
 use crate::data;
-use crate::out::{Device, Out, Phone, Truth};
+use crate::out::{Device, Ip, Out, Phone, Truth};
 use crate::scenario::Scenario;
 use crate::world::{addr, honest_device, human_code_entry, ordinary_number, Rng, DAY, HOUR, MIN, SEC};
 
@@ -20,8 +20,10 @@ const CODE_TALK: u8 = 8;
 /// How a user reaches the service.
 #[derive(Clone, Copy)]
 enum Net {
-    /// A mobile carrier address that changes per session.
+    /// A mobile carrier address that changes per session (IPv4 behind CGNAT).
     Mobile,
+    /// Mobile IPv6: the handset's own /64 (upper 64 bits), a new interface id per session.
+    MobileV6(u64),
     /// One home address.
     Fixed(u32),
     /// Abroad: a home address in another country.
@@ -122,7 +124,11 @@ pub fn generate(sc: &Scenario, seed: u64, out: &mut Out) {
             CAMPUS => Net::Fixed(data::CAMPUS_NAT[rng.below(2) as usize]),
             CGNAT => Net::Fixed(*rng.pick(&cgnat_pool)),
             INTERNATIONAL if rng.chance(0.6) => Net::Abroad(addr(&mut rng, &data::ABROAD_RANGES)),
-            _ if rng.chance(0.5) => Net::Mobile,
+            _ if rng.chance(0.15) => {
+                let p = *rng.pick(&data::MOBILE_V6_PREFIXES);
+                Net::MobileV6((u64::from(p) << 32) | (rng.u64() & 0xffff_ffff))
+            }
+            _ if rng.chance(0.4) => Net::Mobile,
             _ => Net::Fixed(addr(&mut rng, &data::BROADBAND_RANGES)),
         };
         let mut u = User {
@@ -139,10 +145,11 @@ pub fn generate(sc: &Scenario, seed: u64, out: &mut Out) {
     }
 }
 
-fn ip_of(rng: &mut Rng, net: Net) -> u32 {
+fn ip_of(rng: &mut Rng, net: Net) -> Ip {
     match net {
-        Net::Mobile => addr(rng, &data::MOBILE_RANGES),
-        Net::Fixed(ip) | Net::Abroad(ip) => ip,
+        Net::Mobile => Ip::V4(addr(rng, &data::MOBILE_RANGES)),
+        Net::MobileV6(prefix) => Ip::V6((u128::from(prefix) << 64) | u128::from(rng.u64() | 1)),
+        Net::Fixed(ip) | Net::Abroad(ip) => Ip::V4(ip),
     }
 }
 
@@ -177,16 +184,20 @@ fn life(sc: &Scenario, rng: &mut Rng, out: &mut Out, u: &mut User) {
             let t = after(rng.diurnal(start, day));
             u.device = honest_device(rng);
             let ip = ip_of(rng, net);
-            out.ev(t, "login", truth).account(u.account).device(&u.device).ip(ip).strs("changed", &["device_binding"]);
+            out.ev(t, "login", truth)
+                .account(u.account)
+                .device(&u.device)
+                .addr(ip)
+                .strs("changed", &["device_binding"]);
             u.phone = ordinary_number(rng);
             let t2 = t + rng.range(MIN, 20 * MIN);
             let s = human_code_entry(rng);
-            out.ev(t2, "sms_code_request", truth).account(u.account).phone(&u.phone).device(&u.device).ip(ip);
+            out.ev(t2, "sms_code_request", truth).account(u.account).phone(&u.phone).device(&u.device).addr(ip);
             out.ev(t2 + i64::from(s.sms_code_entry_ms.unwrap_or(0)), "profile_update", truth)
                 .account(u.account)
                 .phone(&u.phone)
                 .device(&u.device)
-                .ip(ip)
+                .addr(ip)
                 .session(&s)
                 .strs("changed", &["phone"]);
         }
@@ -194,19 +205,19 @@ fn life(sc: &Scenario, rng: &mut Rng, out: &mut Out, u: &mut User) {
             let t = after(rng.diurnal(start, day));
             let ip = ip_of(rng, net);
             let s = human_code_entry(rng);
-            out.ev(t, "sms_code_request", truth).account(u.account).phone(&u.phone).device(&u.device).ip(ip);
+            out.ev(t, "sms_code_request", truth).account(u.account).phone(&u.phone).device(&u.device).addr(ip);
             out.ev(t + i64::from(s.sms_code_entry_ms.unwrap_or(0)), "profile_update", truth)
                 .account(u.account)
                 .phone(&u.phone)
                 .device(&u.device)
-                .ip(ip)
+                .addr(ip)
                 .session(&s)
                 .strs("changed", &["password"]);
         }
         for _ in 0..rng.count(logins) {
             let t = after(rng.diurnal(start, day));
             let ip = ip_of(rng, net);
-            out.ev(t, "login", truth).account(u.account).device(&u.device).ip(ip);
+            out.ev(t, "login", truth).account(u.account).device(&u.device).addr(ip);
         }
         if rng.chance(p.content_per_day) || (u.pop == CODE_TALK && rng.chance(0.3)) {
             let t = after(rng.diurnal(start, day));
@@ -216,7 +227,7 @@ fn life(sc: &Scenario, rng: &mut Rng, out: &mut Out, u: &mut User) {
             } else {
                 *rng.pick(&data::HONEST_POSTS)
             };
-            out.ev(t, "content", truth).account(u.account).device(&u.device).ip(ip).s("text", text);
+            out.ev(t, "content", truth).account(u.account).device(&u.device).addr(ip).s("text", text);
         }
         if rng.chance(p.profile_updates_per_week / 7.0) {
             let t = after(rng.diurnal(start, day));
@@ -231,7 +242,7 @@ fn life(sc: &Scenario, rng: &mut Rng, out: &mut Out, u: &mut User) {
             out.ev(t, "profile_update", truth)
                 .account(u.account)
                 .device(&u.device)
-                .ip(ip)
+                .addr(ip)
                 .strs("changed", what)
                 .profile(&nick, Some(bio), Some(rng.u64()));
         }
@@ -251,7 +262,7 @@ fn life(sc: &Scenario, rng: &mut Rng, out: &mut Out, u: &mut User) {
         out.ev(t, "promo_claim", truth)
             .account(u.account)
             .device(&u.device)
-            .ip(ip)
+            .addr(ip)
             .s("campaign_id", &sc.promo.campaign_id);
     }
 }
@@ -259,12 +270,12 @@ fn life(sc: &Scenario, rng: &mut Rng, out: &mut Out, u: &mut User) {
 fn register(rng: &mut Rng, out: &mut Out, u: &User, truth: Truth) {
     let ip = ip_of(rng, u.net);
     let mut t = u.reg_ms;
-    out.ev(t, "sms_code_request", truth).phone(&u.phone).device(&u.device).ip(ip);
+    out.ev(t, "sms_code_request", truth).phone(&u.phone).device(&u.device).addr(ip);
     let mut s = human_code_entry(rng);
     if rng.chance(0.05) {
         // The code did not arrive: ask again a minute later.
         t += rng.range(60 * SEC, 150 * SEC);
-        out.ev(t, "sms_code_request", truth).phone(&u.phone).device(&u.device).ip(ip);
+        out.ev(t, "sms_code_request", truth).phone(&u.phone).device(&u.device).addr(ip);
     }
     s.form_fill_ms = s.form_fill_ms.map(|f| f.max(s.sms_code_entry_ms.unwrap_or(0) + 2_000));
     let t = t + i64::from(s.sms_code_entry_ms.unwrap_or(0)) + rng.range(2 * SEC, 20 * SEC);
@@ -272,7 +283,7 @@ fn register(rng: &mut Rng, out: &mut Out, u: &User, truth: Truth) {
     let with_bio = rng.chance(0.3).then(|| *rng.pick(&data::HONEST_BIOS));
     let avatar = rng.chance(0.6).then(|| rng.u64());
     let mut ev = out.ev(t, "registration", truth);
-    ev.account(u.account).phone(&u.phone).device(&u.device).ip(ip).session(&s).profile(&nick, with_bio, avatar);
+    ev.account(u.account).phone(&u.phone).device(&u.device).addr(ip).session(&s).profile(&nick, with_bio, avatar);
     if rng.chance(0.2) {
         ev.f("email", format_args!("{}{}@qq.com", u.account % 1_000_000_007, rng.below(100)));
     }

@@ -451,7 +451,8 @@ fn honest_traps_look_suspicious_one_way_each() {
             campus.entry(ip).or_default().insert(a);
         }
     }
-    assert!(campus.values().any(|a| a.len() >= 10));
+    assert!(campus.len() <= 2, "{} campus addresses", campus.len());
+    assert!(campus.values().map(|a| a.len()).sum::<usize>() >= 12, "campus users share two addresses");
     // MVNO segments, international numbers, human code entry.
     assert!(pop("mvno").iter().filter_map(|e| s(e, &["phone"])).all(|p| [
         "+86170", "+86171", "+86162", "+86165", "+86167"
@@ -470,11 +471,17 @@ fn honest_traps_look_suspicious_one_way_each() {
         .any(|e| s(e, &["text"]).is_some_and(|t| t.contains("验证码") || t.contains("verification code"))));
     // Honest addresses are in no datacenter range the bots use.
     let dc: Vec<(u32, u32)> = sheepdog_sim::data::DATACENTER_RANGES.to_vec();
+    let mut n_v6 = 0;
     for (e, _) in &all {
         if let Some(ip) = s(e, &["ip"]) {
-            let ip: std::net::Ipv4Addr = ip.parse().unwrap();
-            let ip = u32::from(ip);
-            assert!(dc.iter().all(|&(lo, n)| ip < lo || ip >= lo + n));
+            match ip.parse::<std::net::IpAddr>().unwrap() {
+                std::net::IpAddr::V4(v4) => {
+                    let ip = u32::from(v4);
+                    assert!(dc.iter().all(|&(lo, n)| ip < lo || ip >= lo + n));
+                }
+                std::net::IpAddr::V6(v6) => n_v6 += usize::from(v6.segments()[0] >= 0x2400),
+            }
         }
     }
+    assert!(n_v6 > 100, "mobile IPv6 users: {n_v6} events");
 }
