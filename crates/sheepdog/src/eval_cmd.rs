@@ -672,13 +672,14 @@ fn svg_scores(e: &Eval) -> String {
     let (w, h, left, bottom) = (900.0, 240.0, 50.0, 30.0);
     let totals = [e.scores[0].iter().sum::<u64>().max(1) as f64, e.scores[1].iter().sum::<u64>().max(1) as f64];
     let mut s = format!(r#"<svg width="{w}" height="{h}" role="img"><title>scores</title>"#);
-    s.push_str(r#"<text x="50" y="14" font-size="13">Score distribution: share of honest (blue) and black-market (red) events per 10-point bin</text>"#);
+    s.push_str(r#"<text x="50" y="14" font-size="13">Score distribution: share of honest (blue) and black-market (red) events per 10-point bin (square-root scale)</text>"#);
     let plot_h = h - bottom - 24.0;
     let bin_w = (w - left - 10.0) / 10.0;
     for bin in 0..10 {
         for (class, total) in totals.iter().enumerate() {
             let v = e.scores[class][bin] as f64 / total;
-            let bh = v * plot_h;
+            // Square-root scale: the honest mass at 0 would flatten everything else.
+            let bh = v.sqrt() * plot_h;
             let x = left + bin as f64 * bin_w + 4.0 + class as f64 * (bin_w / 2.0 - 4.0);
             let _ = write!(
                 s,
@@ -689,6 +690,10 @@ fn svg_scores(e: &Eval) -> String {
                 if class == 0 { "honest" } else { "black-market" },
                 pct(v)
             );
+            if v > 0.0 {
+                let _ =
+                    write!(s, r#"<text x="{x:.1}" y="{:.1}" font-size="10">{}</text>"#, h - bottom - bh - 3.0, pct(v));
+            }
         }
         let _ = write!(
             s,
@@ -723,6 +728,10 @@ fn html(e: &Eval) -> String {
     let rows: Vec<(String, f64)> =
         e.honest().map(|g| (g.name.clone(), rate(g.total().stopped(), g.total().events))).collect();
     s.push_str(&svg_bars(&rows, "Friction on honest populations (share not allowed)", "#4a78c2"));
+    let reg = EventType::Registration.index();
+    let rows: Vec<(String, f64)> =
+        e.honest().map(|g| (g.name.clone(), rate(g.by_type[reg].stopped(), g.by_type[reg].events))).collect();
+    s.push_str(&svg_bars(&rows, "Friction on honest registrations per population (share not allowed)", "#4a78c2"));
     s.push_str("<h2>Scores</h2>");
     s.push_str(&svg_scores(e));
     s.push_str("<h2>Tables</h2><pre>");
