@@ -116,7 +116,9 @@ pub fn generate(sc: &Scenario, seed: u64, out: &mut Out) {
             INTERNATIONAL => {
                 let (cc, prefix, digits) = *rng.pick(&data::INTERNATIONAL);
                 let m = 10u64.pow(digits);
-                Phone { cc, national: prefix * m + rng.below(m) }
+                // North American exchange codes never start with 0 or 1.
+                let rest = if cc == 1 { (200 + rng.below(800)) * 10_000 + rng.below(10_000) } else { rng.below(m) };
+                Phone { cc, national: prefix * m + rest }
             }
             _ => ordinary_number(&mut rng),
         };
