@@ -1,10 +1,12 @@
 //! The `sheepdog` command: `serve` the HTTP API, `score` NDJSON in batch, `gen-load` synthetic
-//! events.
+//! events, `sim` labelled black-market traffic and `eval` the engine on it.
 
 mod config;
+mod eval_cmd;
 mod intel_cmd;
 mod lines;
 mod score;
+mod sim_cmd;
 mod text_cmd;
 
 use std::path::{Path, PathBuf};
@@ -100,6 +102,16 @@ enum Command {
         #[arg(long, default_value_t = 200_000)]
         users: u32,
     },
+    /// Simulate the black market and an honest population: labelled events for `eval`
+    #[command(
+        after_help = "Examples:\n  sheepdog sim --out events.ndjson --truth truth.ndjson\n  sheepdog sim --scenario my.toml --seed 7 --out events.ndjson --truth truth.ndjson\n\nThe scenario keys are documented in the built-in scenario (crates/sheepdog-sim/scenarios/default.toml)."
+    )]
+    Sim(sim_cmd::SimArgs),
+    /// Run the engine on simulated (or recorded, labelled) traffic and measure what it stops
+    #[command(
+        after_help = "Examples:\n  sheepdog eval\n  sheepdog eval --scenario my.toml --seed 3 --html report.html\n  sheepdog eval --events events.ndjson --truth truth.ndjson --json\n  sheepdog eval --policy tuned.toml"
+    )]
+    Eval(eval_cmd::EvalArgs),
     /// Content audit: scan texts for black-market ads, contact diversion and scam scripts
     Text {
         #[command(subcommand)]
@@ -221,6 +233,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Sim(args) => sim_cmd::run(args),
+        Command::Eval(args) => eval_cmd::run(args),
         Command::Text { command: text_cmd::TextCommand::Scan(args) } => text_cmd::run(args),
     }
 }

@@ -1,6 +1,7 @@
-//! Tests of the real `sheepdog` binary: the batch CLI, `text scan` and crash recovery of `serve`.
+//! Tests of the real `sheepdog` binary: the batch CLI, `text scan`, crash recovery of `serve`, `sim` and `eval`.
 
 mod crash;
+mod eval;
 mod intel;
 mod readme;
 mod reload;
