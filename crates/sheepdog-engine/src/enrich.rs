@@ -67,6 +67,10 @@ impl Keys {
     }
 }
 
+/// Weight of `device.sim_mismatch` when the device has no SIM at all (rather than a failed
+/// carrier check): tablets do not, and need another factor before a challenge.
+pub const SIM_ABSENT_WEIGHT: i32 = 20;
+
 /// Weight of a receive-SMS listing by how long ago the number was last seen listed: numbers
 /// get recycled to real people, so an old listing counts for less.
 pub fn receive_sms_weight(days_since_last_seen: i64) -> i32 {
@@ -233,8 +237,15 @@ pub fn enrich_with_text(
         }
         let binds_phone =
             matches!(event.event_type, EventType::Registration | EventType::Login | EventType::SmsCodeRequest);
-        if binds_phone && event.phone.is_some() && (d.sim_present == Some(false) || d.sim_phone_match == Some(false)) {
-            signals.push(Signal::event(reason::DEVICE_SIM_MISMATCH));
+        if binds_phone && event.phone.is_some() {
+            // A failed carrier check is strong; a device without any SIM (a tablet) is weaker alone.
+            if d.sim_phone_match == Some(false) {
+                signals.push(Signal::event(reason::DEVICE_SIM_MISMATCH));
+            } else if d.sim_present == Some(false) {
+                let mut s = Signal::event(reason::DEVICE_SIM_MISMATCH);
+                s.weight = Some(SIM_ABSENT_WEIGHT);
+                signals.push(s);
+            }
         }
     }
 

@@ -134,7 +134,7 @@ pub enum FeatureKind {
 /// Largest gap between neighbouring members of a sequential run.
 pub const SEQUENTIAL_GAP: u64 = 8;
 /// Samples a key needs before `Median` and `Spread` have a value.
-pub const MIN_SAMPLES: usize = 4;
+pub const MIN_SAMPLES: usize = 5;
 
 /// A windowed feature.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

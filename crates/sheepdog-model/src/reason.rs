@@ -84,6 +84,9 @@ reasons! {
     /// Many registrations from one hardware fingerprint.
     DEVICE_REGISTRATION_BURST = ("device.registration_burst", 30, Some(Challenge::Captcha),
         "{value} registrations came from this device hardware in the last hour");
+    /// Many accounts registered on one device's hardware over a week: low-and-slow registrars.
+    DEVICE_MANY_REGISTRATIONS = ("device.many_registrations", 30, Some(Challenge::Captcha),
+        "{value} accounts were registered on this device hardware in the last 7 days");
     /// Many accounts behind one network prefix. Shared NAT makes this weak alone.
     IP_MANY_ACCOUNTS = ("ip.many_accounts", 20, Some(Challenge::Captcha),
         "{value} distinct accounts used this network prefix in the last hour");

@@ -129,11 +129,8 @@ impl BuiltinPolicy {
                 });
             }
         }
-        let hash = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
         let label = settings.label.unwrap_or_else(|| "custom".to_string());
-        let mut p = Self::build(&label, text.as_bytes(), t, settings.weights, &settings.rules);
-        p.version = format!("{label}-{:08x}", hash as u32).into();
-        Ok(p)
+        Ok(Self::build(&label, text.as_bytes(), t, settings.weights, &settings.rules))
     }
 
     fn build(
@@ -155,7 +152,17 @@ impl BuiltinPolicy {
                 Some(Rule { id: r.id, features, min, reason: r.reason, weight, check: r.check })
             })
             .collect();
-        let hash = xxhash_rust::xxh3::xxh3_64(content);
+        // The version covers the settings and the built-in rule set they apply to: a release
+        // that changes a feature or a rule reports a new version.
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(content);
+        h.update(format!("{features:?}").as_bytes());
+        for r in DETECTORS {
+            h.update(r.id.as_bytes());
+            h.update(&r.min.to_le_bytes());
+            h.update(r.reason.code.as_bytes());
+        }
+        let hash = h.digest();
         BuiltinPolicy { version: format!("{label}-{:08x}", hash as u32).into(), features, rules, thresholds, weights }
     }
 

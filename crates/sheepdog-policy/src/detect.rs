@@ -51,6 +51,15 @@ const FEATURES: &[Def] = &[
     ),
     Def("registrations_per_fingerprint_1h", FeatureKind::Count, KeyKind::DeviceFingerprint, REG, 0, HOUR, 12),
     Def(
+        "accounts_registered_per_fingerprint_7d",
+        FeatureKind::Distinct(KeyKind::Account),
+        KeyKind::DeviceFingerprint,
+        REG,
+        0,
+        7 * DAY,
+        7,
+    ),
+    Def(
         "accounts_per_ip_prefix_1h",
         FeatureKind::Distinct(KeyKind::Account),
         KeyKind::IpPrefix,
@@ -169,6 +178,8 @@ const FEATURES: &[Def] = &[
         24,
     ),
     Def("accounts_per_bio_24h", FeatureKind::Distinct(KeyKind::Account), KeyKind::Bio, REG | PROFILE, 0, DAY, 24),
+    Def("avatar_age_s", FeatureKind::Age, KeyKind::AvatarHash, REG | PROFILE, 0, 30 * DAY, 30),
+    Def("bio_age_s", FeatureKind::Age, KeyKind::Bio, REG | PROFILE, 0, 30 * DAY, 30),
     Def(
         "accounts_per_nickname_shape_net_24h",
         FeatureKind::Distinct(KeyKind::Account),
@@ -306,6 +317,17 @@ fn threshold(a: &Args) -> Finding {
     a.at_least(0).map(|v| (v, None))
 }
 
+/// A profile value shared by `min` accounts in a day is a template while it is young; a value
+/// in use for days (a popular phrase, an app's stock avatar) needs a burst of ten.
+fn template_reuse(a: &Args) -> Finding {
+    let n = a.at_least(0)?;
+    let young = a.v[1].is_none_or(|age| age < TEMPLATE_MAX_AGE_S);
+    (young || n >= 10.0).then_some((n, None))
+}
+
+/// Profile values older than this are established, not a fresh template.
+pub const TEMPLATE_MAX_AGE_S: f64 = 3.0 * 86_400.0;
+
 /// An established shared network: old enough and populous enough that many accounts behind
 /// it are ordinary (campus, office, carrier NAT). `age` and `devices` are feature values.
 fn shared_network(age: Option<f64>, devices: Option<f64>) -> bool {
@@ -319,7 +341,8 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "device_many_phones",
         reason: reason::DEVICE_MANY_PHONES,
-        min: 4.0,
+        // A family of five signing up on one tablet stays under it.
+        min: 6.0,
         features: &["phones_per_device_24h"],
         check: threshold,
     },
@@ -336,6 +359,14 @@ pub(crate) const DETECTORS: &[Detector] = &[
         min: 3.0,
         features: &["registrations_per_fingerprint_1h"],
         check: threshold,
+    },
+    Detector {
+        // Low and slow: a registrar's phone, kept under hourly thresholds, over a week.
+        id: "device_many_registrations",
+        reason: reason::DEVICE_MANY_REGISTRATIONS,
+        min: 6.0,
+        features: &["accounts_registered_per_fingerprint_7d"],
+        check: |a| if a.event.event_type == EventType::Registration { threshold(a) } else { None },
     },
     Detector {
         id: "ip_many_accounts",
@@ -417,7 +448,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         ],
         check: |a| {
             let relayed = |m: Option<f64>, s: Option<f64>| {
-                m.zip(s).filter(|(m, s)| *m >= a.min && *s <= 150.0).map(|(m, _)| (m / 1000.0).round())
+                m.zip(s).filter(|(m, s)| *m >= a.min && *s <= 100.0).map(|(m, _)| (m / 1000.0).round())
             };
             relayed(a.v[0], a.v[1])
                 .map(|v| (v, Some("device".to_string())))
@@ -458,15 +489,15 @@ pub(crate) const DETECTORS: &[Detector] = &[
         id: "profile_avatar_reuse",
         reason: reason::PROFILE_AVATAR_REUSE,
         min: 3.0,
-        features: &["accounts_per_avatar_24h"],
-        check: threshold,
+        features: &["accounts_per_avatar_24h", "avatar_age_s"],
+        check: template_reuse,
     },
     Detector {
         id: "profile_bio_reuse",
         reason: reason::PROFILE_BIO_REUSE,
         min: 3.0,
-        features: &["accounts_per_bio_24h"],
-        check: threshold,
+        features: &["accounts_per_bio_24h", "bio_age_s"],
+        check: template_reuse,
     },
     Detector {
         id: "profile_nickname_template",
@@ -480,12 +511,14 @@ pub(crate) const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
-        // A sale: an account known for a week, a device new to it today, the account's other
-        // devices silent for two weeks, a network new to it, and credentials changing. One new
-        // phone (the old one active yesterday) or a password reset on a known device is life.
+        // A sale: an account known for three days or more, a device new to it today, the
+        // account's other devices silent for three days or more, a network new to it, and
+        // credentials changing. One new phone (the old one active yesterday) or a password reset
+        // on a known device is life; a dormant owner back on a new phone resetting the password
+        // looks the same and gets an identity check, not a block.
         id: "account_ownership_change",
         reason: reason::ACCOUNT_OWNERSHIP_CHANGE,
-        min: 14.0 * 86_400.0,
+        min: 3.0 * 86_400.0,
         features: &[
             "account_age_s",
             "fingerprint_age_on_account_s",
@@ -501,7 +534,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
             if changed.is_empty() {
                 return None;
             }
-            let old_account = a.v[0]? >= 7.0 * 86_400.0;
+            let old_account = a.v[0]? >= 3.0 * 86_400.0;
             let new_device = a.v[1]? <= 86_400.0;
             let idle = a.v[2]?;
             let new_network = a.v[3]? <= 86_400.0;
@@ -513,8 +546,17 @@ pub(crate) const DETECTORS: &[Detector] = &[
         id: "device_account_takeover",
         reason: reason::DEVICE_ACCOUNT_TAKEOVER,
         min: 5.0,
-        features: &["accounts_per_fingerprint_login_7d"],
-        check: |a| if a.event.event_type == EventType::Login { threshold(a) } else { None },
+        features: &["accounts_per_fingerprint_login_7d", "fingerprint_age_on_account_s", "account_age_s"],
+        // Only a login where the device is new to an older account: a family tablet the
+        // accounts were made on is not taking anything over.
+        check: |a| {
+            let takeover_like = a.v[1]? <= 86_400.0 && a.v[2]? >= 86_400.0;
+            if a.event.event_type == EventType::Login && takeover_like {
+                threshold(a)
+            } else {
+                None
+            }
+        },
     },
     Detector {
         id: "promo_new_account",

@@ -56,7 +56,7 @@ fn sim_mismatch_asks_for_carrier_verification() {
     let e = engine();
     let d = decide(
         &e,
-        json!({"type":"registration","timestamp":T0,"phone":"+8613800138000","device":{"id":"d","sim_present":false}}),
+        json!({"type":"registration","timestamp":T0,"phone":"+8613800138000","device":{"id":"d","sim_phone_match":false}}),
     );
     assert_eq!(codes(&d), ["device.sim_mismatch"]);
     assert_eq!(d.decision, Outcome::Challenge);
@@ -72,13 +72,22 @@ fn sim_mismatch_asks_for_carrier_verification() {
         json!({"type":"content","timestamp":T0,"phone":"+8613800138002","device":{"id":"d2","sim_present":false}}),
     );
     assert!(content.reasons.is_empty());
+    // A device with no SIM at all (a tablet) carries the reason at a weight under the
+    // challenge threshold: it needs another factor.
+    let tablet = decide(
+        &e,
+        json!({"type":"registration","timestamp":T0,"phone":"+8613800138003","device":{"id":"d3","sim_present":false}}),
+    );
+    assert_eq!(codes(&tablet), ["device.sim_mismatch"]);
+    assert_eq!(tablet.reasons[0].weight, sheepdog_engine::enrich::SIM_ABSENT_WEIGHT);
+    assert_eq!(tablet.decision, Outcome::Allow);
 }
 
 #[test]
 fn many_phones_on_one_device() {
     let e = engine();
     let mut last = None;
-    for i in 0..4 {
+    for i in 0..6 {
         last = Some(decide(
             &e,
             reg(
@@ -94,13 +103,13 @@ fn many_phones_on_one_device() {
     let d = last.unwrap();
     assert!(codes(&d).contains(&"device.many_phones"), "{:?}", codes(&d));
     assert!(d.rules.iter().any(|r| r == "device_many_phones"));
-    // Near miss: a family tablet with three phones over a day.
+    // Near miss: a family of five signing up on one tablet in an evening.
     let e = engine();
-    for i in 0..3 {
+    for i in 0..5 {
         let d = decide(
             &e,
             reg(
-                T0 + i * 3 * 60 * MIN,
+                T0 + i * 10 * MIN,
                 &format!("+86139{:08}", 2000 + i * 7919),
                 "family-tablet",
                 "fp-tablet",

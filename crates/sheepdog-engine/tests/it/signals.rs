@@ -157,21 +157,21 @@ fn timed_reg(ts: i64, i: i64, fp: &str, ip: &str, code_ms: u32, form_ms: u32) ->
 #[test]
 fn relayed_codes_are_slow_and_uniform() {
     let e = engine();
-    let evs = [50_000, 52_000, 48_000, 51_000]
+    let evs = [50_000, 52_000, 48_000, 51_000, 49_500]
         .iter()
         .enumerate()
         .map(|(i, ms)| timed_reg(T0 + i as i64 * 2 * HOUR, i as i64, "fp-relay", "198.51.100.30", *ms, 20_000));
     assert!(last_fires(&e, evs, "session.code_relay_timing"));
     // The platform's numbers spread over devices: the network shows the same rhythm.
     let e = engine();
-    let evs = [47_000, 52_000, 49_000, 50_000]
+    let evs = [47_000, 52_000, 49_000, 50_000, 51_500]
         .iter()
         .enumerate()
         .map(|(i, ms)| timed_reg(T0 + i as i64 * 2 * HOUR, i as i64, &format!("fp-{i}"), "198.51.100.31", *ms, 20_000));
     assert!(last_fires(&e, evs, "session.code_relay_timing"));
     // Near miss: a family on one tablet, one of them slow: humans vary.
     let e = engine();
-    let evs = [6_000, 31_000, 12_000, 45_000]
+    let evs = [6_000, 31_000, 12_000, 45_000, 27_000]
         .iter()
         .enumerate()
         .map(|(i, ms)| timed_reg(T0 + i as i64 * 2 * HOUR, i as i64, "fp-family", "203.0.113.40", *ms, 20_000));
@@ -181,19 +181,19 @@ fn relayed_codes_are_slow_and_uniform() {
 #[test]
 fn scripted_forms_are_fast_or_uniform() {
     let e = engine();
-    let evs = [900, 950, 1_000, 880]
+    let evs = [900, 950, 1_000, 880, 1_020]
         .iter()
         .enumerate()
         .map(|(i, ms)| timed_reg(T0 + i as i64 * 2 * HOUR, i as i64, "fp-bot", "198.51.100.50", 9_000, *ms));
     assert!(last_fires(&e, evs, "session.scripted_timing"));
     let e = engine();
-    let evs = [12_000, 12_010, 11_995, 12_005]
+    let evs = [12_000, 12_010, 11_995, 12_005, 12_002]
         .iter()
         .enumerate()
         .map(|(i, ms)| timed_reg(T0 + i as i64 * 2 * HOUR, i as i64, "fp-bot2", "198.51.100.51", 9_000, *ms));
     assert!(last_fires(&e, evs, "session.scripted_timing"), "jitter-free delays are a script too");
     let e = engine();
-    let evs = [12_000, 30_000, 8_000, 45_000]
+    let evs = [12_000, 30_000, 8_000, 45_000, 21_000]
         .iter()
         .enumerate()
         .map(|(i, ms)| timed_reg(T0 + i as i64 * 2 * HOUR, i as i64, "fp-family", "203.0.113.50", 9_000, *ms));
@@ -312,13 +312,73 @@ fn a_sold_account_changes_hands() {
 
 #[test]
 fn one_device_taking_over_many_accounts() {
+    // A registrar made the accounts ten days ago; the buyer's device logs in to five of them.
     let e = engine();
-    let evs = (0..5).map(|i| login(T0 + i * HOUR, &format!("bought-{i}"), "fp-buyer", "198.51.100.100"));
+    for i in 0..5 {
+        decide(
+            &e,
+            reg(
+                T0,
+                &format!("bought-{i}"),
+                &format!("+8613{:09}", i * 1_111_111),
+                &format!("fp-reg{i}"),
+                "203.0.113.99",
+            ),
+        );
+    }
+    let evs = (0..5).map(|i| login(T0 + 10 * DAY + i * HOUR, &format!("bought-{i}"), "fp-buyer", "198.51.100.100"));
     assert!(last_fires(&e, evs, "device.account_takeover"));
-    // Near miss: a family of four on one tablet.
+    // Near miss: a family of five whose accounts were made on the tablet they log in from.
     let e = engine();
-    let evs = (0..4).map(|i| login(T0 + i * HOUR, &format!("family-{i}"), "fp-tablet", "203.0.113.100"));
+    for i in 0..5 {
+        decide(
+            &e,
+            reg(T0, &format!("family-{i}"), &format!("+8613{:09}", i * 1_111_111), "fp-tablet", "203.0.113.100"),
+        );
+    }
+    let evs = (0..5).map(|i| login(T0 + 10 * DAY + i * HOUR, &format!("family-{i}"), "fp-tablet", "203.0.113.100"));
     assert!(!any_fires(&e, evs, "device.account_takeover"));
+    // Near miss: a new tablet for a family of four, each logging in to an old account.
+    let e = engine();
+    let evs = (0..4).map(|i| login(T0 + 10 * DAY + i * HOUR, &format!("family-{i}"), "fp-new-tablet", "203.0.113.101"));
+    assert!(!any_fires(&e, evs, "device.account_takeover"));
+}
+
+#[test]
+fn a_registrar_low_and_slow_over_a_week() {
+    // Six accounts on one phone's hardware, one a day from six addresses: no hourly burst.
+    let e = engine();
+    let evs = (0..6).map(|i| {
+        reg(
+            T0 + i * DAY,
+            &format!("slow-{i}"),
+            &format!("+8615{:09}", i * 2_222_222),
+            "fp-slow",
+            &format!("198.51.{i}.7"),
+        )
+    });
+    assert!(last_fires(&e, evs, "device.many_registrations"));
+    // Near miss: a family of five signing up on one tablet.
+    let e = engine();
+    let evs = (0..5).map(|i| {
+        reg(T0 + i * 10 * MIN, &format!("fam-{i}"), &format!("+8615{:09}", i * 2_222_222), "fp-tablet", "203.0.113.7")
+    });
+    assert!(!any_fires(&e, evs, "device.many_registrations"));
+}
+
+#[test]
+fn a_popular_bio_is_not_a_template() {
+    // A phrase in use for a week (many people write 热爱生活，热爱自由) stays quiet at three a day…
+    let e = engine();
+    let bio = json!({"bio":"热爱生活，热爱自由，热爱旅行"});
+    for d in 0..7 {
+        decide(&e, profile_reg(T0 + d * DAY, 100 + d, "203.0.113.71", bio.clone()));
+    }
+    let evs = (0..3).map(|i| profile_reg(T0 + 8 * DAY + i * HOUR, 200 + i, &format!("203.0.{i}.72"), bio.clone()));
+    assert!(!any_fires(&e, evs, "profile.bio_reuse"));
+    // …but a burst of ten in a day is a template even on an old phrase.
+    let evs = (3..10).map(|i| profile_reg(T0 + 8 * DAY + i * HOUR, 200 + i, &format!("203.0.{i}.72"), bio.clone()));
+    assert!(last_fires(&e, evs, "profile.bio_reuse"));
 }
 
 fn claim(ts: i64, account: &str, fp: &str, ip: &str, phone: &str, campaign: &str) -> Value {
