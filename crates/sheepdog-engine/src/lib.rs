@@ -434,6 +434,7 @@ impl Engine {
         s.features.clear();
         s.features.resize(loaded.features.len(), None);
         let bit = event.event_type.bit();
+        let mut last: Option<(u32, KeyKind, u64)> = None;
         for (i, f) in loaded.features.iter().enumerate() {
             let own = f.types & bit != 0;
             if !own && f.read_types & bit == 0 {
@@ -459,7 +460,13 @@ impl Engine {
                 (Read::Sample(field, read), _) => Op::Sample { value: field_of(event, field), read, record },
                 (Read::Seen(read), _) => Op::Seen { read, record },
             };
-            s.observations.push(Observation { key: key_hash(f.id, key), window: f.window, op });
+            // Features reading one stored window are adjacent: hash its key once.
+            let hash = match last {
+                Some((id, kind, h)) if id == f.id && kind == f.key => h,
+                _ => key_hash(f.id, key),
+            };
+            last = Some((f.id, f.key, hash));
+            s.observations.push(Observation { key: hash, window: f.window, op });
             s.slots.push(i);
         }
         s.values.clear();

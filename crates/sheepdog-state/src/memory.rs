@@ -471,12 +471,19 @@ impl StateStore for MemoryStore {
                 continue;
             }
             let ring = self.ring_len(obs.window);
-            if !shard.entries.contains_key(&obs.key) {
-                shard.insert(obs.key, Entry::new(ts_ms, b, ring, obs.op));
+            // One probe of the table whether the key exists or not.
+            let next_slot = shard.keys.len() as u32;
+            let mut inserted = false;
+            let entry = shard.entries.entry(obs.key).or_insert_with(|| {
+                inserted = true;
+                let mut e = Entry::new(ts_ms, b, ring, obs.op);
+                e.slot = next_slot;
+                e
+            });
+            if inserted {
+                shard.keys.push(obs.key);
+                shard.bytes += entry.bytes();
             }
-            let Some(entry) = shard.entries.get_mut(&obs.key) else {
-                continue;
-            };
             let before = entry.bytes();
             // A key reused with another window shape (policy change) starts afresh.
             if entry.ring != ring || !entry.window.fits(obs.op) {
