@@ -8,6 +8,7 @@
 
 mod builtin;
 mod detect;
+mod file;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -17,6 +18,17 @@ use sheepdog_model::{Challenge, Event, FeatureDef, Outcome, Reason};
 
 pub use builtin::{BuiltinPolicy, PolicyFileError, Thresholds};
 pub use detect::{builtin_features, nickname_shape};
+pub use file::FilePolicy;
+
+/// Loads a policy file: one with rules, features or lists becomes a `FilePolicy`, a plain
+/// settings file the `BuiltinPolicy` it configures.
+pub fn load_policy(text: &str) -> Result<Arc<dyn Policy>, PolicyFileError> {
+    if FilePolicy::has_rules(text) {
+        Ok(Arc::new(FilePolicy::from_toml(text)?))
+    } else {
+        Ok(Arc::new(BuiltinPolicy::from_toml(text)?))
+    }
+}
 
 /// A signal found at enrich time (device flags, intel matches): a registered reason, the value
 /// and detail that triggered it, and where it came from.

@@ -41,6 +41,15 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum PolicyCommand {
+    /// Compile a policy file; exit 0 when it loads, 1 with every error otherwise
+    Check {
+        /// The policy file (TOML)
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API (POST /v1/events, /v1/events:batch; GET /healthz, /metrics)
     #[command(
@@ -56,7 +65,7 @@ enum Command {
         /// Address to listen on (overrides server.listen; default 127.0.0.1:7878)
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
-        /// Built-in policy settings file (overrides policy.file)
+        /// Policy file: built-in settings, optionally with rules (overrides policy.file)
         #[arg(long)]
         policy: Option<PathBuf>,
         /// Intel directory with a manifest.toml (overrides intel.dir; default: embedded copy)
@@ -68,7 +77,7 @@ enum Command {
         after_help = "Examples:\n  sheepdog score events.ndjson > decisions.ndjson\n  cat events.ndjson | sheepdog score --state ./state\n  sheepdog score --explain --policy tuned.toml events.ndjson\n\nEvents are processed in order as if they arrived at their timestamps. A malformed\nline yields {\"error\":{...},\"line\":N} in its place and processing continues.\nExit status: 0, or 2 when the input cannot be read."
     )]
     Score {
-        /// Built-in policy settings file
+        /// Policy file: built-in settings, optionally with rules
         #[arg(long)]
         policy: Option<PathBuf>,
         /// Keep state in this directory across runs (default: in memory)
@@ -101,6 +110,14 @@ enum Command {
         /// Size of the simulated user population
         #[arg(long, default_value_t = 200_000)]
         users: u32,
+    },
+    /// Check a policy file: compile every rule and report all errors with their place
+    #[command(
+        after_help = "Examples:\n  sheepdog policy check night.toml\n\nA policy file is a settings file of the built-in policy ([thresholds], [weights],\n[rules.<id>]) plus [lists], [[feature]] and [[rule]] tables; see GUIDE.md."
+    )]
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// Simulate the black market and an honest population: labelled events for `eval`
     #[command(
@@ -142,8 +159,7 @@ fn load_policy(path: Option<&Path>) -> anyhow::Result<Arc<dyn Policy>> {
         None => Ok(Arc::new(BuiltinPolicy::default())),
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
-            let policy = BuiltinPolicy::from_toml(&text).with_context(|| format!("policy {}", p.display()))?;
-            Ok(Arc::new(policy))
+            sheepdog_policy::load_policy(&text).with_context(|| format!("policy {}", p.display()))
         }
     }
 }
@@ -236,5 +252,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(args) => sim_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Text { command: text_cmd::TextCommand::Scan(args) } => text_cmd::run(args),
+        Command::Policy { command: PolicyCommand::Check { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading policy {}", file.display()))?;
+            match sheepdog_policy::load_policy(&text) {
+                Ok(p) => {
+                    println!("{}: ok, version {}", file.display(), p.version());
+                    if let Ok(fp) = sheepdog_policy::FilePolicy::from_toml(&text) {
+                        for (id, shadow) in fp.rule_ids() {
+                            println!("  rule {id}{}", if shadow { " (shadow)" } else { "" });
+                        }
+                        for f in fp.unused_declared_features() {
+                            println!("  warning: feature {f} is declared but no rule reads it");
+                        }
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}:\n{}", file.display(), e.message);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
     }
 }

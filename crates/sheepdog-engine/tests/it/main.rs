@@ -2,6 +2,7 @@
 //! sequence does not; idempotency; durability across restarts.
 
 mod intel;
+mod policy_files;
 mod signals;
 
 use std::sync::Arc;

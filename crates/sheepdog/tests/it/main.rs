@@ -96,3 +96,18 @@ fn every_reason_code_is_documented_in_the_guide() {
         );
     }
 }
+
+#[test]
+fn the_guides_policy_examples_compile() {
+    let guide = include_str!("../../../../GUIDE.md");
+    let section = &guide[guide.find("## Policy files with rules").expect("section")..];
+    let section = &section[..section[3..].find("\n## ").expect("next section")];
+    let blocks: Vec<&str> = section.split("```toml").skip(1).map(|b| &b[..b.find("```").unwrap()]).collect();
+    assert_eq!(blocks.len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("guide.toml");
+    std::fs::write(&file, blocks.concat()).unwrap();
+    let out = std::process::Command::new(bin()).args(["policy", "check"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).matches("  rule ").count(), 7);
+}

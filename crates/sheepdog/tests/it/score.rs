@@ -125,3 +125,31 @@ fn help_has_examples() {
         assert!(text.contains("Examples:"), "{args:?}: {text}");
     }
 }
+
+#[test]
+fn a_policy_file_with_rules_decides_and_policy_check_names_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("rules.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\nlabel = \"rules\"\n[[rule]]\nid = \"no_pasted_passwords\"\nwhen = '\"password\" in changed && session.paste_used'\naction = \"challenge:sms_otp\"\n",
+    )
+    .unwrap();
+    let ev = b"{\"type\":\"profile_update\",\"account_id\":\"a\",\"changed\":[\"password\"],\"session\":{\"paste_used\":true}}\n";
+    let (_, out, _) = score(&["--policy", policy.to_str().unwrap()], ev);
+    assert_eq!(out[0]["decision"], "challenge");
+    assert_eq!(out[0]["challenge"], "sms_otp");
+    assert_eq!(out[0]["rules"], serde_json::json!(["no_pasted_passwords"]));
+    let ok = Command::new(bin()).args(["policy", "check"]).arg(&policy).output().unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("rule no_pasted_passwords"));
+    std::fs::write(
+        &policy,
+        "version = 1\n[[rule]]\nid = \"x\"\nwhen = 'device.rooted && features.nope > 1'\nscore = 5\n",
+    )
+    .unwrap();
+    let bad = Command::new(bin()).args(["policy", "check"]).arg(&policy).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("rule[0].when 1:18: unknown identifier 'features.nope'"), "{err}");
+}
