@@ -19,6 +19,12 @@ struct DecisionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    rule: String,
+    mode: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ErrorLabels {
     code: String,
 }
@@ -29,6 +35,8 @@ pub struct Metrics {
     decisions: Vec<Vec<Counter>>,
     errors: Vec<(ErrorCode, Counter)>,
     latency: Histogram,
+    /// Hits per rule id, live and shadow (ids come from the loaded policy: bounded).
+    rules: Family<RuleLabels, Counter>,
 }
 
 impl Metrics {
@@ -37,6 +45,12 @@ impl Metrics {
         let decisions_family = Family::<DecisionLabels, Counter>::default();
         let errors_family = Family::<ErrorLabels, Counter>::default();
         let latency = Histogram::new(exponential_buckets(2e-6, 2.0, 16));
+        let rules = Family::<RuleLabels, Counter>::default();
+        registry.register(
+            "sheepdog_rule_hits",
+            "Rules that fired, by rule id and mode (live or shadow)",
+            rules.clone(),
+        );
         registry.register("sheepdog_decisions", "Decisions by event type and outcome", decisions_family.clone());
         registry.register("sheepdog_errors", "Rejected requests by error code", errors_family.clone());
         registry.register(
@@ -61,12 +75,17 @@ impl Metrics {
             .iter()
             .map(|c| (*c, errors_family.get_or_create(&ErrorLabels { code: c.as_str().into() }).clone()))
             .collect();
-        Metrics { registry, decisions, errors, latency }
+        Metrics { registry, decisions, errors, latency, rules }
     }
 
     pub fn decision(&self, t: EventType, d: &Decision) {
         self.decisions[t.index()][d.decision.index()].inc();
         self.latency.observe(d.latency_us as f64 / 1e6);
+        for (list, mode) in [(&d.rules, "live"), (&d.shadow_rules, "shadow")] {
+            for r in list.iter() {
+                self.rules.get_or_create(&RuleLabels { rule: r.to_string(), mode: mode.into() }).inc();
+            }
+        }
     }
 
     pub fn error(&self, code: ErrorCode) {

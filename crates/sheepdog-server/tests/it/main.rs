@@ -189,6 +189,24 @@ async fn metrics_count_decisions_errors_and_state() {
 }
 
 #[tokio::test]
+async fn metrics_count_live_and_shadow_rule_hits() {
+    let policy = sheepdog_policy::load_policy(
+        "version = 1\n[[rule]]\nid = \"rooted\"\nwhen = 'device.rooted'\nscore = 5\n[[rule]]\nid = \"try_hooked\"\nwhen = 'device.hooked'\nscore = 50\nmode = \"shadow\"\n",
+    )
+    .unwrap();
+    let engine = Engine::in_memory(policy, MemoryStoreOptions::default(), EngineOptions::default());
+    let s = AppState::new(Arc::new(engine), &ServerOptions::default());
+    for _ in 0..2 {
+        call(&s, "POST", "/v1/events", None, r#"{"type":"login","device":{"id":"d","rooted":true,"hooked":true}}"#)
+            .await;
+    }
+    call(&s, "POST", "/v1/events", None, r#"{"type":"login","device":{"id":"e","hooked":true}}"#).await;
+    let (_, text) = call(&s, "GET", "/metrics", None, Body::empty()).await;
+    assert!(text.contains(r#"sheepdog_rule_hits_total{rule="rooted",mode="live"} 2"#), "{text}");
+    assert!(text.contains(r#"sheepdog_rule_hits_total{rule="try_hooked",mode="shadow"} 3"#), "{text}");
+}
+
+#[tokio::test]
 async fn intel_reload_without_a_directory_is_refused() {
     let s = state(&[]);
     let (status, body) = call(&s, "POST", "/v1/intel:reload", None, Body::empty()).await;
