@@ -47,6 +47,8 @@ pub struct ServerOptions {
     pub snapshot_interval: Option<Duration>,
     /// How to reload intelligence (SIGHUP, `POST /v1/intel:reload`); none: reload is refused.
     pub intel_reloader: Option<IntelReloader>,
+    /// How to reload the policy file on SIGHUP (returns the new version); none: not on SIGHUP.
+    pub policy_reloader: Option<IntelReloader>,
 }
 
 struct Inner {
@@ -85,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     let admin = Router::new()
         .route("/v1/intel:reload", post(reload_intel))
+        .route("/v1/policy", post(post_policy))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate_admin));
     Router::new()
         .merge(api)
@@ -137,6 +140,30 @@ async fn authenticate_admin(State(state): State<AppState>, headers: HeaderMap, r
         next.run(req).await
     } else {
         unauthorized(&state)
+    }
+}
+
+/// Loads the policy in the body (a policy file's TOML) and swaps it in atomically: an event in
+/// flight sees the old or the new policy whole. A policy that fails to load is refused with
+/// every error, and the running one keeps serving.
+async fn post_policy(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        state.0.metrics.error(ErrorCode::InvalidValue);
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidValue, "the policy is not UTF-8"));
+    };
+    match sheepdog_policy::load_policy(text) {
+        Ok(policy) => {
+            let version = policy.version().to_string();
+            state.0.engine.set_policy(policy);
+            tracing::info!(%version, "policy loaded");
+            Ok((StatusCode::OK, axum::Json(serde_json::json!({"status": "loaded", "policy_version": version})))
+                .into_response())
+        }
+        Err(e) => {
+            state.0.metrics.error(ErrorCode::InvalidValue);
+            tracing::warn!(error = %e.message, "policy refused; the previous policy keeps serving");
+            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue, e.message))
+        }
     }
 }
 
@@ -369,17 +396,24 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, options: 
         })
     });
     #[cfg(unix)]
-    let hup = options.intel_reloader.clone().map(|reloader| {
+    let reloaders: Vec<(&'static str, IntelReloader)> =
+        [("intel", &options.intel_reloader), ("policy", &options.policy_reloader)]
+            .into_iter()
+            .filter_map(|(what, r)| r.clone().map(|r| (what, r)))
+            .collect();
+    let hup = (!reloaders.is_empty()).then(|| {
         tokio::spawn(async move {
             let Ok(mut hups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
             while hups.recv().await.is_some() {
-                let r = reloader.clone();
-                match tokio::task::spawn_blocking(move || r()).await {
-                    Ok(Ok(version)) => tracing::info!(%version, "intel reloaded on SIGHUP"),
-                    Ok(Err(why)) => {
-                        tracing::warn!(error = %why, "intel reload on SIGHUP failed; previous version kept")
+                for (what, reloader) in &reloaders {
+                    let r = reloader.clone();
+                    match tokio::task::spawn_blocking(move || r()).await {
+                        Ok(Ok(version)) => tracing::info!(what, %version, "reloaded on SIGHUP"),
+                        Ok(Err(why)) => {
+                            tracing::warn!(what, error = %why, "reload on SIGHUP failed; previous version kept")
+                        }
+                        Err(e) => tracing::error!(what, error = %e, "reload task failed"),
                     }
-                    Err(e) => tracing::error!(error = %e, "intel reload task failed"),
                 }
             }
         })

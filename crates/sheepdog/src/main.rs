@@ -187,7 +187,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config, data, listen, policy, intel } => {
             let config = Config::load(config.as_deref())?;
-            let policy = load_policy(policy.as_deref().or(config.policy_file.as_deref()))?;
+            let policy_file = policy.or_else(|| config.policy_file.clone());
+            let policy = load_policy(policy_file.as_deref())?;
             let data = data.or_else(|| config.data_dir.clone());
             // Live traffic: an event dated ahead of the server by more than the grace period is
             // clamped (batch scoring trusts event times).
@@ -212,12 +213,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }))
                 }
             };
+            let policy_reloader: Option<sheepdog_server::IntelReloader> = policy_file.map(|file| {
+                let engine = engine.clone();
+                Arc::new(move || {
+                    let policy = load_policy(Some(&file)).map_err(|e| format!("{e:#}"))?;
+                    let version = policy.version().to_string();
+                    engine.set_policy(policy);
+                    Ok(version)
+                }) as sheepdog_server::IntelReloader
+            });
             let listen = listen.unwrap_or(config.listen);
             let options = sheepdog_server::ServerOptions {
                 api_keys: config.api_keys.clone(),
                 admin_keys: config.admin_keys.clone(),
                 snapshot_interval: data.as_ref().map(|_| config.snapshot_interval),
                 intel_reloader: reloader,
+                policy_reloader,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
@@ -233,7 +244,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Score { policy, state, config, explain, input, intel } => {
             let config = Config::load(config.as_deref())?;
-            let policy = load_policy(policy.as_deref().or(config.policy_file.as_deref()))?;
+            let policy_file = policy.or_else(|| config.policy_file.clone());
+            let policy = load_policy(policy_file.as_deref())?;
             let engine = build_engine(&config, policy, state.as_deref())?;
             engine.set_intel(Arc::new(intel_cmd::load(&intel_source(intel.or_else(|| config.intel_dir.clone())))?));
             score::run(&engine, input.as_deref(), explain)

@@ -244,3 +244,74 @@ async fn intel_reload_takes_an_admin_key() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("line 3"), "{body}");
 }
+
+fn labelled_policy(label: &str) -> String {
+    format!(
+        "version = 1\nlabel = \"{label}\"\n[[rule]]\nid = \"{label}_always\"\nwhen = 'event.type == \"login\"'\nscore = 1\n[[rule]]\nid = \"{label}_shadow\"\nwhen = 'true'\nscore = 1\nmode = \"shadow\"\n"
+    )
+}
+
+#[tokio::test]
+async fn a_broken_policy_is_refused_with_every_error_and_the_old_one_serves() {
+    let s = state(&["k"]);
+    let (status, body) = call(&s, "POST", "/v1/policy", Some("Bearer k"), labelled_policy("alpha")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("alpha-"));
+    let broken = "version = 1\n[[rule]]\nid = \"x\"\nwhen = 'features.nope > 1 && device.rooted + 1'\nscore = 5\n";
+    let (status, body) = call(&s, "POST", "/v1/policy", Some("Bearer k"), broken).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (code, _) = error_of(&body);
+    assert_eq!(code, "invalid_value");
+    assert!(body.contains("features.nope") && body.contains("1:36"), "{body}");
+    let (_, d) = call(&s, "POST", "/v1/events", Some("Bearer k"), r#"{"type":"login"}"#).await;
+    assert!(d.contains("alpha-") && d.contains("alpha_always"), "{d}");
+    let (status, _) = call(&s, "POST", "/v1/policy", Some("Bearer nope"), labelled_policy("beta")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Policies swap while events flow: every decision is whole under one policy (its version,
+/// its live rule and its shadow rule agree) and every event gets its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_swap_under_load_without_mixing_or_losing_decisions() {
+    let s = state(&[]);
+    call(&s, "POST", "/v1/policy", None, labelled_policy("p0")).await;
+    let swapper = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            for i in 1..=40 {
+                let (status, _) = call(&s, "POST", "/v1/policy", None, labelled_policy(&format!("p{}", i % 4))).await;
+                assert_eq!(status, StatusCode::OK);
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut senders = Vec::new();
+    for t in 0..4 {
+        let s = s.clone();
+        senders.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for i in 0..250 {
+                let ev = format!(r#"{{"id":"t{t}-{i}","type":"login","account_id":"a{i}"}}"#);
+                let (status, body) = call(&s, "POST", "/v1/events", None, ev).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                seen.push(serde_json::from_str::<Value>(&body).unwrap());
+            }
+            seen
+        }));
+    }
+    swapper.await.unwrap();
+    let mut total = 0;
+    let mut versions = std::collections::BTreeSet::new();
+    for h in senders {
+        for d in h.await.unwrap() {
+            total += 1;
+            let version = d["policy_version"].as_str().unwrap().to_string();
+            let label = version.split('-').next().unwrap().to_string();
+            assert_eq!(d["rules"], json!([format!("{label}_always")]), "{d}");
+            assert_eq!(d["shadow_rules"], json!([format!("{label}_shadow")]), "{d}");
+            versions.insert(label);
+        }
+    }
+    assert_eq!(total, 1000, "every event answered");
+    assert!(versions.len() >= 2, "the swaps happened during the traffic: {versions:?}");
+}

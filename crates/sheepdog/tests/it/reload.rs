@@ -67,3 +67,36 @@ fn sighup_and_endpoint_reload_without_dropping_requests() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(flow.join().unwrap() > 0);
 }
+
+#[test]
+fn sighup_reloads_the_policy_file_and_a_broken_one_keeps_the_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    let policy = |label: &str| {
+        format!("version = 1\nlabel = \"{label}\"\n[[rule]]\nid = \"{label}_rule\"\nwhen = 'event.type == \"login\"'\nscore = 1\n")
+    };
+    std::fs::write(&file, policy("first")).unwrap();
+    let server = serve(&[OsStr::new("--policy"), file.as_os_str()]);
+    let addr = server.addr.clone();
+    let version = |addr: &str| {
+        let (status, body) = post(addr, "/v1/events", r#"{"type":"login"}"#);
+        assert_eq!(status, 200, "{body}");
+        let d: Value = serde_json::from_str(&body).unwrap();
+        d["policy_version"].as_str().unwrap().to_string()
+    };
+    assert!(version(&addr).starts_with("first-"));
+    let hup =
+        || assert!(Command::new("kill").args(["-HUP", &server.child.id().to_string()]).status().unwrap().success());
+    std::fs::write(&file, policy("second")).unwrap();
+    hup();
+    let started = Instant::now();
+    while !version(&addr).starts_with("second-") {
+        assert!(started.elapsed() < Duration::from_secs(30), "SIGHUP did not reload the policy");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A broken file: refused, the second policy keeps deciding.
+    std::fs::write(&file, "version = 1\n[[rule]]\nid = \"x\"\nwhen = 'nope'\nscore = 1\n").unwrap();
+    hup();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(version(&addr).starts_with("second-"));
+}
