@@ -1,6 +1,7 @@
 //! The `sheepdog` command: `serve` the HTTP API, `score` NDJSON in batch, `gen-load` synthetic
 //! events, `sim` labelled black-market traffic and `eval` the engine on it.
 
+mod backtest_cmd;
 mod config;
 mod eval_cmd;
 mod intel_cmd;
@@ -111,6 +112,11 @@ enum Command {
         #[arg(long, default_value_t = 200_000)]
         users: u32,
     },
+    /// Replay events through a baseline and a new policy: what changes, rule hits, and quality with labels
+    #[command(
+        after_help = "Examples:\n  sheepdog sim --out ev.ndjson --truth truth.ndjson\n  sheepdog backtest --policy night.toml --events ev.ndjson --labels truth.ndjson\n  sheepdog backtest --policy new.toml --baseline old.toml --events recorded.ndjson --json\n\nEach policy runs on its own state, in event-time order. A progress bar shows on a terminal."
+    )]
+    Backtest(backtest_cmd::BacktestArgs),
     /// Check a policy file: compile every rule and report all errors with their place
     #[command(
         after_help = "Examples:\n  sheepdog policy check night.toml\n\nA policy file is a settings file of the built-in policy ([thresholds], [weights],\n[rules.<id>]) plus [lists], [[feature]] and [[rule]] tables; see GUIDE.md."
@@ -264,6 +270,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(args) => sim_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Text { command: text_cmd::TextCommand::Scan(args) } => text_cmd::run(args),
+        Command::Backtest(args) => backtest_cmd::run(args),
         Command::Policy { command: PolicyCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading policy {}", file.display()))?;
             match sheepdog_policy::load_policy(&text) {

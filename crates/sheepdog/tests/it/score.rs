@@ -153,3 +153,60 @@ fn a_policy_file_with_rules_decides_and_policy_check_names_errors() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("rule[0].when 1:18: unknown identifier 'features.nope'"), "{err}");
 }
+
+#[test]
+fn backtest_reports_changes_rule_hits_and_labelled_quality() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("ev.ndjson");
+    let labels = dir.path().join("labels.ndjson");
+    let policy = dir.path().join("new.toml");
+    std::fs::write(
+        &events,
+        concat!(
+            "{\"id\":\"e1\",\"type\":\"login\",\"timestamp\":1764000000000,\"device\":{\"id\":\"a\",\"rooted\":true}}\n",
+            "{\"id\":\"e2\",\"type\":\"login\",\"timestamp\":1764000001000,\"device\":{\"id\":\"b\"}}\n",
+            "{\"id\":\"e3\",\"type\":\"login\",\"timestamp\":1764000002000,\"device\":{\"id\":\"c\",\"rooted\":true}}\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &labels,
+        "{\"id\":\"e1\",\"bad\":true}\n{\"id\":\"e2\",\"bad\":false}\n{\"id\":\"e3\",\"bad\":false}\n",
+    )
+    .unwrap();
+    std::fs::write(&policy, "version = 1\n[[rule]]\nid = \"rooted\"\nwhen = 'device.rooted'\naction = \"review\"\n")
+        .unwrap();
+    let out = Command::new(bin())
+        .args(["backtest", "--json", "--policy"])
+        .arg(&policy)
+        .arg("--events")
+        .arg(&events)
+        .arg("--labels")
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["events"], 3);
+    assert_eq!(v["changed"], 2);
+    let t = v["transitions"].as_array().unwrap();
+    assert!(t.iter().any(|x| x["from"] == "allow" && x["to"] == "review" && x["events"] == 2), "{v}");
+    assert!(v["rule_hits"].as_array().unwrap().iter().any(|x| x["rule"] == "rooted" && x["old"] == 0 && x["new"] == 2));
+    assert_eq!(v["labelled"]["old"]["recall"], 0.0);
+    assert_eq!(v["labelled"]["new"]["recall"], 1.0);
+    assert_eq!(v["labelled"]["new"]["precision"], 0.5);
+    assert_eq!(v["labelled"]["new"]["honest_friction"], 0.5);
+    // Labels that do not line up with the events are an error naming the line.
+    std::fs::write(&labels, "{\"id\":\"e1\",\"bad\":true}\n{\"id\":\"zz\",\"bad\":false}\n").unwrap();
+    let out = Command::new(bin())
+        .args(["backtest", "--policy"])
+        .arg(&policy)
+        .arg("--events")
+        .arg(&events)
+        .arg("--labels")
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("labels line 2"));
+}
