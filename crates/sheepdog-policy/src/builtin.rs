@@ -283,3 +283,21 @@ mod tests {
         assert_eq!(b.thresholds().challenge, 20);
     }
 }
+
+#[cfg(test)]
+mod export_tests {
+    use super::*;
+
+    #[test]
+    fn the_exported_default_loads_and_keeps_every_rule_and_weight() {
+        let text = crate::default_policy_file(Thresholds::default());
+        let p = BuiltinPolicy::from_toml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let d = BuiltinPolicy::default();
+        assert_eq!(p.thresholds(), d.thresholds());
+        assert_eq!(p.rules.len(), d.rules.len());
+        for (a, b) in p.rules.iter().zip(&d.rules) {
+            assert_eq!((a.id, a.min, a.weight), (b.id, b.min, b.weight));
+        }
+        assert!(p.version().starts_with("edited-"));
+    }
+}

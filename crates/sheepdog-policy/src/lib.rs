@@ -17,7 +17,7 @@ use sheepdog_model::reason::ReasonDef;
 use sheepdog_model::{Challenge, Event, FeatureDef, Outcome, Reason};
 
 pub use builtin::{BuiltinPolicy, PolicyFileError, Thresholds};
-pub use detect::{builtin_features, nickname_shape};
+pub use detect::{builtin_features, default_policy_file, nickname_shape};
 pub use file::FilePolicy;
 
 /// Loads a policy file: one with rules, features or lists becomes a `FilePolicy`, a plain

@@ -43,6 +43,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum PolicyCommand {
+    /// Print the built-in policy as an editable file (thresholds, weights, rule thresholds)
+    ExportDefault,
     /// Compile a policy file; exit 0 when it loads, 1 with every error otherwise
     Check {
         /// The policy file (TOML)
@@ -271,6 +273,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Text { command: text_cmd::TextCommand::Scan(args) } => text_cmd::run(args),
         Command::Backtest(args) => backtest_cmd::run(args),
+        Command::Policy { command: PolicyCommand::ExportDefault } => {
+            print!("{}", sheepdog_policy::default_policy_file(sheepdog_policy::Thresholds::default()));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Policy { command: PolicyCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading policy {}", file.display()))?;
             match sheepdog_policy::load_policy(&text) {
