@@ -660,6 +660,29 @@ pub fn nickname_shape(nickname: &str) -> Option<String> {
     Some(shape)
 }
 
+/// The built-in policy as an editable settings file: thresholds, every reason code's weight,
+/// every rule's threshold, with what each reads (`sheepdog policy export-default`).
+pub fn default_policy_file(t: crate::Thresholds) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "# The built-in policy as a file: edit, then `sheepdog policy check FILE` and");
+    let _ = writeln!(s, "# `--policy FILE` (or POST it to /v1/policy). Add [lists], [[feature]] and [[rule]]");
+    let _ = writeln!(s, "# tables for your own rules (GUIDE.md, \"Policy files with rules\").");
+    let _ = writeln!(s, "version = 1\nlabel = \"edited\"\n");
+    let _ = writeln!(s, "# score >= deny denies, >= review reviews, >= challenge challenges; below allows.");
+    let _ = writeln!(s, "[thresholds]\nchallenge = {}\nreview = {}\ndeny = {}\n", t.challenge, t.review, t.deny);
+    let _ = writeln!(s, "# Weight of every reason code when it fires (0 silences it).\n[weights]");
+    for d in reason::REGISTRY {
+        let _ = writeln!(s, "{:<32} = {:>3}  # {}", format!("\"{}\"", d.code), d.weight, d.sentence);
+    }
+    let _ = writeln!(s, "\n# The built-in rules: move `min`, or set `enabled = false`.");
+    for d in DETECTORS {
+        let _ = writeln!(s, "[rules.{}]  # {}; reads {}", d.id, d.reason.code, d.features.join(", "));
+        let _ = writeln!(s, "min = {}\nenabled = true", d.min);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -688,27 +711,4 @@ mod tests {
         assert_eq!(nickname_shape("李雷"), None);
         assert_eq!(nickname_shape("a_b123"), None);
     }
-}
-
-/// The built-in policy as an editable settings file: thresholds, every reason code's weight,
-/// every rule's threshold, with what each reads (`sheepdog policy export-default`).
-pub fn default_policy_file(t: crate::Thresholds) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let _ = writeln!(s, "# The built-in policy as a file: edit, then `sheepdog policy check FILE` and");
-    let _ = writeln!(s, "# `--policy FILE` (or POST it to /v1/policy). Add [lists], [[feature]] and [[rule]]");
-    let _ = writeln!(s, "# tables for your own rules (GUIDE.md, \"Policy files with rules\").");
-    let _ = writeln!(s, "version = 1\nlabel = \"edited\"\n");
-    let _ = writeln!(s, "# score >= deny denies, >= review reviews, >= challenge challenges; below allows.");
-    let _ = writeln!(s, "[thresholds]\nchallenge = {}\nreview = {}\ndeny = {}\n", t.challenge, t.review, t.deny);
-    let _ = writeln!(s, "# Weight of every reason code when it fires (0 silences it).\n[weights]");
-    for d in reason::REGISTRY {
-        let _ = writeln!(s, "{:<32} = {:>3}  # {}", format!("\"{}\"", d.code), d.weight, d.sentence);
-    }
-    let _ = writeln!(s, "\n# The built-in rules: move `min`, or set `enabled = false`.");
-    for d in DETECTORS {
-        let _ = writeln!(s, "[rules.{}]  # {}; reads {}", d.id, d.reason.code, d.features.join(", "));
-        let _ = writeln!(s, "min = {}\nenabled = true", d.min);
-    }
-    s
 }
