@@ -32,11 +32,14 @@ pub struct JournalOptions {
     pub keep_snapshots: usize,
     /// Skip fsync (tests and benchmarks only: loses the crash guarantee).
     pub no_sync: bool,
+    /// Segments kept as the decision log beyond what the snapshots need (the newest ones):
+    /// every event with its decision, for `sheepdog backtest --log` and audits.
+    pub keep_log_segments: usize,
 }
 
 impl Default for JournalOptions {
     fn default() -> Self {
-        JournalOptions { segment_bytes: 64 << 20, keep_snapshots: 2, no_sync: false }
+        JournalOptions { segment_bytes: 64 << 20, keep_snapshots: 2, no_sync: false, keep_log_segments: 0 }
     }
 }
 
@@ -442,9 +445,11 @@ impl Journal {
         }
         let oldest_kept = snapshots[cut..].first().map_or(0, |(c, _)| *c);
         let segments = list(&self.dir, "log-", ".ndjson")?;
-        for pair in segments.windows(2) {
-            let (_, path) = &pair[0];
-            let (next_first, _) = &pair[1];
+        // The decision log keeps the newest segments whatever the snapshots need.
+        let removable = segments.len().saturating_sub(self.options.keep_log_segments);
+        for i in 0..removable.min(segments.len().saturating_sub(1)) {
+            let (_, path) = &segments[i];
+            let (next_first, _) = &segments[i + 1];
             if *next_first <= oldest_kept {
                 let _ = fs::remove_file(path);
             }

@@ -421,4 +421,30 @@ mod journal_gaps {
         let err = Journal::open(dir.path(), JournalOptions::default()).err().expect("refused");
         assert!(err.to_string().contains("missing"), "{err}");
     }
+
+    #[test]
+    fn the_decision_log_keeps_its_segments_past_a_snapshot() {
+        for (keep, expect_all) in [(0usize, false), (1000, true)] {
+            let dir = tempfile::tempdir().unwrap();
+            fill(dir.path(), 60);
+            let before = segments(dir.path()).len();
+            let (j, _) = Journal::open(
+                dir.path(),
+                JournalOptions {
+                    keep_snapshots: 1,
+                    no_sync: true,
+                    keep_log_segments: keep,
+                    ..JournalOptions::default()
+                },
+            )
+            .unwrap();
+            j.write_snapshot(59, b"state").unwrap();
+            let after = segments(dir.path()).len();
+            if expect_all {
+                assert_eq!(after, before, "kept as the decision log");
+            } else {
+                assert!(after < before, "pruned: {before} -> {after}");
+            }
+        }
+    }
 }

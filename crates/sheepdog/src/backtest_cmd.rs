@@ -27,8 +27,12 @@ pub struct BacktestArgs {
     #[arg(long)]
     pub baseline: Option<PathBuf>,
     /// Events to replay (NDJSON, in time order)
-    #[arg(long)]
-    pub events: PathBuf,
+    #[arg(long, required_unless_present = "log", conflicts_with = "log")]
+    pub events: Option<PathBuf>,
+    /// A data directory's decision log (journal segments): its events are replayed, and the
+    /// decisions logged with them are the baseline
+    #[arg(long, conflicts_with = "baseline")]
+    pub log: Option<PathBuf>,
     /// Labels: one {"id","bad"} line per event, same order (a `sheepdog sim` truth file)
     #[arg(long)]
     pub labels: Option<PathBuf>,
@@ -38,6 +42,13 @@ pub struct BacktestArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Deserialize)]
+struct LogRecord {
+    received_ms: i64,
+    event: Box<serde_json::value::RawValue>,
+    decision: Box<serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -94,9 +105,32 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     let intel = Arc::new(crate::intel_cmd::load(&crate::intel_source(args.intel.clone()))?);
     let old = engine(&config, args.baseline.as_deref(), &intel)?;
     let new = engine(&config, Some(&args.policy), &intel)?;
-    let input = File::open(&args.events).with_context(|| format!("reading {}", args.events.display()))?;
-    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = BufReader::new(input);
+    // The input: an events file, or the log's segments in order, one reader over all of them.
+    let files: Vec<PathBuf> = match (&args.events, &args.log) {
+        (Some(f), _) => vec![f.clone()],
+        (None, Some(dir)) => {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("log-")))
+                .collect();
+            v.sort();
+            if v.is_empty() {
+                bail!("{} holds no decision log (log-*.ndjson)", dir.display());
+            }
+            v
+        }
+        (None, None) => bail!("give --events FILE or --log DIR"),
+    };
+    let from_log = args.log.is_some();
+    let mut size = 0;
+    let mut chained: Box<dyn std::io::Read> = Box::new(std::io::empty());
+    for f in &files {
+        let file = File::open(f).with_context(|| format!("reading {}", f.display()))?;
+        size += file.metadata().map(|m| m.len()).unwrap_or(0);
+        chained = Box::new(std::io::Read::chain(chained, file));
+    }
+    let mut reader = BufReader::new(chained);
     let mut labels = match &args.labels {
         Some(p) => Some(BufReader::new(File::open(p).with_context(|| format!("reading {}", p.display()))?).lines()),
         None => None,
@@ -131,20 +165,43 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
-        let event = match read.fits.then(|| parse_event(&line)) {
+        // A log record carries the event as received and the decision it got.
+        let record: Option<LogRecord> = if from_log {
+            match serde_json::from_slice(&line) {
+                Ok(r) => Some(r),
+                Err(_) => {
+                    errors += 1;
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        let raw: &[u8] = match &record {
+            Some(r) => r.event.get().as_bytes(),
+            None => &line,
+        };
+        let event = match read.fits.then(|| parse_event(raw)) {
             Some(Ok(e)) => e,
             _ => {
                 errors += 1;
                 continue;
             }
         };
-        if let (Some(t), Some(id)) = (&label, &event.id) {
+        if let (Some(t), Some(id), false) = (&label, &event.id, from_log) {
             if t.id != **id {
                 bail!("labels line {n}: id \"{}\" does not match the event's id \"{id}\"", t.id);
             }
         }
-        let a = old.decide(&event, &line, 0, false)?.decision;
-        let b = new.decide(&event, &line, 0, false)?.decision;
+        let received = record.as_ref().map_or(0, |r| r.received_ms);
+        let a = match &record {
+            Some(r) => Arc::new(
+                serde_json::from_str::<sheepdog_model::Decision>(r.decision.get())
+                    .with_context(|| format!("log record {n}: its decision"))?,
+            ),
+            None => old.decide(&event, raw, received, false)?.decision,
+        };
+        let b = new.decide(&event, raw, received, false)?.decision;
         *changes.entry((a.decision.as_str(), b.decision.as_str())).or_default() += 1;
         for (i, d) in [&a, &b].into_iter().enumerate() {
             for r in &d.rules {
@@ -167,7 +224,7 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         let out = serde_json::json!({
             "events": n, "unreadable": errors, "changed": changed, "seconds": secs,
-            "old_policy": old.policy().version().to_string(), "new_policy": new.policy().version().to_string(),
+            "old_policy": if from_log { "logged decisions".to_string() } else { old.policy().version().to_string() }, "new_policy": new.policy().version().to_string(),
             "transitions": changes.iter().map(|((a, b), v)| serde_json::json!({"from": a, "to": b, "events": v})).collect::<Vec<_>>(),
             "rule_hits": hits.iter().map(|(r, [o, w])| serde_json::json!({"rule": r, "old": o, "new": w})).collect::<Vec<_>>(),
             "labelled": labels.is_some().then(|| serde_json::json!({"old": c_old.json(), "new": c_new.json()})),
@@ -179,7 +236,8 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         "backtest: {n} events ({errors} unreadable) in {secs:.2} s ({:.0} events/s, both policies)",
         n as f64 / secs.max(1e-9)
     );
-    println!("old {}  →  new {}", old.policy().version(), new.policy().version());
+    let old_name = if from_log { "the logged decisions".to_string() } else { old.policy().version().to_string() };
+    println!("old {old_name}  →  new {}", new.policy().version());
     println!("{changed} decisions change ({:.2} %)", 100.0 * changed as f64 / n.max(1) as f64);
     println!("\nfrom → to           events");
     for ((a, b), v) in &changes {

@@ -52,6 +52,8 @@ struct RawState {
     idempotency_max_ids: Option<usize>,
     snapshot_every_events: Option<u64>,
     segment_mb: Option<u64>,
+    /// Journal segments kept as the decision log beyond what snapshots need.
+    decision_log_segments: Option<usize>,
     fsync: Option<bool>,
 }
 
@@ -129,6 +131,7 @@ impl Config {
             segment_bytes: s.segment_mb.map_or(jd.segment_bytes, |mb| mb.max(1) << 20),
             keep_snapshots: jd.keep_snapshots,
             no_sync: s.fsync == Some(false),
+            keep_log_segments: s.decision_log_segments.unwrap_or(jd.keep_log_segments),
         };
         let mut enrich = EnrichOptions::default();
         if let Some(r) = raw.engine.default_region {

@@ -210,3 +210,36 @@ fn backtest_reports_changes_rule_hits_and_labelled_quality() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("labels line 2"));
 }
+
+#[test]
+fn backtest_replays_a_data_directorys_decision_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "version = 1\n[state]\ndecision_log_segments = 10\n").unwrap();
+    let evs = b"{\"id\":\"l1\",\"type\":\"login\",\"timestamp\":1764000000000,\"device\":{\"id\":\"a\",\"rooted\":true}}\n{\"id\":\"l2\",\"type\":\"login\",\"timestamp\":1764000001000}\n";
+    let (code, _, _) = score(&["--config", config.to_str().unwrap(), "--state", state.to_str().unwrap()], evs);
+    assert_eq!(code, 0);
+    let policy = dir.path().join("new.toml");
+    std::fs::write(&policy, "version = 1\n[[rule]]\nid = \"rooted\"\nwhen = 'device.rooted'\naction = \"deny\"\n")
+        .unwrap();
+    let out = Command::new(bin())
+        .args(["backtest", "--json", "--policy"])
+        .arg(&policy)
+        .arg("--log")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["events"], 2);
+    assert_eq!(v["old_policy"], "logged decisions");
+    assert!(
+        v["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["from"] == "allow" && x["to"] == "deny" && x["events"] == 1),
+        "{v}"
+    );
+}
