@@ -275,10 +275,15 @@ async fn a_broken_policy_is_refused_with_every_error_and_the_old_one_serves() {
 async fn policies_swap_under_load_without_mixing_or_losing_decisions() {
     let s = state(&[]);
     call(&s, "POST", "/v1/policy", None, labelled_policy("p0")).await;
+    // One task swaps for as long as the traffic lasts; the senders swap too, every 50 events,
+    // so the traffic surely spans several versions.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let swapper = {
-        let s = s.clone();
+        let (s, done) = (s.clone(), done.clone());
         tokio::spawn(async move {
-            for i in 1..=40 {
+            let mut i = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && i < 100_000 {
+                i += 1;
                 let (status, _) = call(&s, "POST", "/v1/policy", None, labelled_policy(&format!("p{}", i % 4))).await;
                 assert_eq!(status, StatusCode::OK);
                 tokio::task::yield_now().await;
@@ -291,6 +296,9 @@ async fn policies_swap_under_load_without_mixing_or_losing_decisions() {
         senders.push(tokio::spawn(async move {
             let mut seen = Vec::new();
             for i in 0..250 {
+                if i % 50 == 25 {
+                    call(&s, "POST", "/v1/policy", None, labelled_policy(&format!("p{}", (i / 50 + t) % 4))).await;
+                }
                 let ev = format!(r#"{{"id":"t{t}-{i}","type":"login","account_id":"a{i}"}}"#);
                 let (status, body) = call(&s, "POST", "/v1/events", None, ev).await;
                 assert_eq!(status, StatusCode::OK, "{body}");
@@ -299,11 +307,16 @@ async fn policies_swap_under_load_without_mixing_or_losing_decisions() {
             seen
         }));
     }
+    let mut results = Vec::new();
+    for h in senders {
+        results.push(h.await.unwrap());
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
     swapper.await.unwrap();
     let mut total = 0;
     let mut versions = std::collections::BTreeSet::new();
-    for h in senders {
-        for d in h.await.unwrap() {
+    for seen in results {
+        for d in seen {
             total += 1;
             let version = d["policy_version"].as_str().unwrap().to_string();
             let label = version.split('-').next().unwrap().to_string();
