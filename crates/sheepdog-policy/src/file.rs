@@ -438,6 +438,38 @@ impl FilePolicy {
         self.rules.iter().map(|r| (&*r.id, r.shadow))
     }
 
+    /// Lints for `policy check`: rules whose condition reads nothing (they always or never fire)
+    /// and rules an earlier always-firing `allow` or `deny` makes pointless.
+    pub fn lints(&self) -> Vec<String> {
+        let empty: [Value; 0] = [];
+        let mut out = Vec::new();
+        let mut decided_by: Option<&str> = None;
+        for r in &self.rules {
+            if let Some(by) = decided_by {
+                if !r.shadow {
+                    out.push(format!("rule {} can never change an outcome: rule {by} always decides first", r.id));
+                }
+            }
+            if r.program.slots().is_empty() {
+                match r.program.eval_bool(&empty) {
+                    Some(true) => {
+                        out.push(format!("rule {} always fires (its condition reads nothing)", r.id));
+                        if !r.shadow && matches!(r.action, Some(Action::Allow | Action::Deny)) && decided_by.is_none() {
+                            decided_by = Some(&r.id);
+                        }
+                    }
+                    _ => out.push(format!("rule {} can never fire (its condition is never true)", r.id)),
+                }
+            }
+        }
+        out.extend(
+            self.unused_declared_features()
+                .into_iter()
+                .map(|f| format!("feature {f} is declared but no rule reads it")),
+        );
+        out
+    }
+
     /// Features declared or built in that no rule reads (a lint for `policy check`).
     pub fn unused_declared_features(&self) -> Vec<&str> {
         let builtin = self.builtin.features().len();

@@ -286,8 +286,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         for (id, shadow) in fp.rule_ids() {
                             println!("  rule {id}{}", if shadow { " (shadow)" } else { "" });
                         }
-                        for f in fp.unused_declared_features() {
-                            println!("  warning: feature {f} is declared but no rule reads it");
+                        for lint in fp.lints() {
+                            println!("  warning: {lint}");
                         }
                     }
                     Ok(ExitCode::SUCCESS)

@@ -66,3 +66,23 @@ fn policies_decide_as_expected() {
         }
     }
 }
+
+#[test]
+fn lints_name_rules_that_cannot_matter_and_unused_features() {
+    let text = "version = 1\n[[feature]]\nname = \"unused\"\nkind = \"count\"\nkey = \"ip\"\nevents = [\"login\"]\nwindow = \"1h\"\n\
+        [[rule]]\nid = \"never\"\nwhen = '1 > 2'\nscore = 5\n\
+        [[rule]]\nid = \"everyone\"\nwhen = 'true'\naction = \"allow\"\n\
+        [[rule]]\nid = \"late\"\nwhen = 'device.rooted'\nscore = 5\n";
+    let p = sheepdog_policy::FilePolicy::from_toml(text).unwrap();
+    assert_eq!(
+        p.lints(),
+        [
+            "rule never can never fire (its condition is never true)",
+            "rule everyone always fires (its condition reads nothing)",
+            "rule late can never change an outcome: rule everyone always decides first",
+            "feature unused is declared but no rule reads it",
+        ]
+    );
+    let clean = "version = 1\n[[rule]]\nid = \"r\"\nwhen = 'device.rooted'\nscore = 5\n";
+    assert!(sheepdog_policy::FilePolicy::from_toml(clean).unwrap().lints().is_empty());
+}
