@@ -30,6 +30,9 @@ use sheepdog_state::{
 
 pub use enrich::{EnrichOptions, Keys};
 
+/// Policies kept for rollback besides the current one.
+pub const POLICY_HISTORY: usize = 10;
+
 /// Engine options.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
@@ -185,6 +188,8 @@ pub struct Engine {
     options: EngineOptions,
     store: Arc<dyn StateStore>,
     loaded: RwLock<Arc<Loaded>>,
+    /// The policies loaded before the current one, newest first (at most `POLICY_HISTORY`).
+    history: parking_lot::Mutex<std::collections::VecDeque<Arc<dyn Policy>>>,
     intel: RwLock<Arc<Intel>>,
     text: RwLock<Arc<sheepdog_text::Matcher>>,
     journal: Option<Journal>,
@@ -223,6 +228,7 @@ impl Engine {
             options,
             store,
             loaded: RwLock::new(Arc::new(Loaded { features: compile_all(policy.features()), policy })),
+            history: parking_lot::Mutex::new(std::collections::VecDeque::new()),
             intel: RwLock::new(Arc::new(Intel::default())),
             text: RwLock::new(sheepdog_text::Matcher::builtin()),
             journal,
@@ -291,9 +297,31 @@ impl Engine {
     }
 
     /// Swaps the policy atomically: an event in flight sees the old one or the new one whole.
+    /// The one it replaces joins the history (the last `POLICY_HISTORY` are kept).
     pub fn set_policy(&self, policy: Arc<dyn Policy>) {
         let loaded = Arc::new(Loaded { features: compile_all(policy.features()), policy });
-        *self.loaded.write() = loaded;
+        let old = std::mem::replace(&mut *self.loaded.write(), loaded);
+        let mut h = self.history.lock();
+        h.retain(|p| p.version() != old.policy.version());
+        h.push_front(old.policy.clone());
+        h.truncate(POLICY_HISTORY);
+    }
+
+    /// Versions of the policies loaded before the current one, newest first.
+    pub fn policy_history(&self) -> Vec<Arc<str>> {
+        self.history.lock().iter().map(|p| p.version().clone()).collect()
+    }
+
+    /// Makes a policy of the history current again (a rollback); false when it is not kept.
+    pub fn activate_policy(&self, version: &str) -> bool {
+        let found = self.history.lock().iter().find(|p| &**p.version() == version).cloned();
+        match found {
+            Some(p) => {
+                self.set_policy(p);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The intelligence in use.

@@ -87,7 +87,8 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     let admin = Router::new()
         .route("/v1/intel:reload", post(reload_intel))
-        .route("/v1/policy", post(post_policy))
+        .route("/v1/policy", post(post_policy).get(get_policy))
+        .route("/v1/policy:activate", post(activate_policy))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate_admin));
     Router::new()
         .merge(api)
@@ -164,6 +165,42 @@ async fn post_policy(State(state): State<AppState>, body: axum::body::Bytes) -> 
             tracing::warn!(error = %e.message, "policy refused; the previous policy keeps serving");
             Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue, e.message))
         }
+    }
+}
+
+/// The current policy version and the earlier ones kept for rollback, newest first.
+async fn get_policy(State(state): State<AppState>) -> Response {
+    let e = &state.0.engine;
+    axum::Json(serde_json::json!({
+        "policy_version": e.policy().version().to_string(),
+        "history": e.policy_history().iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+/// Rolls back to a kept version: body `{"policy_version": "…"}`.
+async fn activate_policy(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    let version = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("policy_version").and_then(|v| v.as_str()).map(str::to_string));
+    let Some(version) = version else {
+        state.0.metrics.error(ErrorCode::InvalidValue);
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidValue,
+            "send {\"policy_version\": \"…\"}, one of GET /v1/policy's history",
+        ));
+    };
+    if state.0.engine.activate_policy(&version) {
+        tracing::info!(%version, "policy rolled back");
+        Ok(axum::Json(serde_json::json!({"status": "loaded", "policy_version": version})).into_response())
+    } else {
+        state.0.metrics.error(ErrorCode::InvalidValue);
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::InvalidValue,
+            format!("policy version {version} is not among the kept ones"),
+        ))
     }
 }
 

@@ -328,3 +328,28 @@ async fn policies_swap_under_load_without_mixing_or_losing_decisions() {
     assert_eq!(total, 1000, "every event answered");
     assert!(versions.len() >= 2, "the swaps happened during the traffic: {versions:?}");
 }
+
+#[tokio::test]
+async fn earlier_policies_are_kept_and_can_be_made_current_again() {
+    let s = state(&[]);
+    let mut versions = Vec::new();
+    for label in ["one", "two", "three"] {
+        let (_, body) = call(&s, "POST", "/v1/policy", None, labelled_policy(label)).await;
+        let v: Value = serde_json::from_str(&body).unwrap();
+        versions.push(v["policy_version"].as_str().unwrap().to_string());
+    }
+    let (status, body) = call(&s, "GET", "/v1/policy", None, Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["policy_version"], versions[2]);
+    let history: Vec<&str> = v["history"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert_eq!(&history[..2], [versions[1].as_str(), versions[0].as_str()], "newest first");
+    let (status, _) =
+        call(&s, "POST", "/v1/policy:activate", None, json!({"policy_version": versions[0]}).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, d) = call(&s, "POST", "/v1/events", None, r#"{"type":"login"}"#).await;
+    assert!(d.contains(&versions[0]) && d.contains("one_always"), "{d}");
+    let (status, body) = call(&s, "POST", "/v1/policy:activate", None, r#"{"policy_version":"nope-1"}"#).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_of(&body).0, "invalid_value");
+}
