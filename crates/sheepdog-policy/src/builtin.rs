@@ -38,6 +38,21 @@ pub struct Thresholds {
     pub deny: u32,
 }
 
+impl Thresholds {
+    /// The outcome a score earns.
+    pub fn outcome(self, score: u32) -> Outcome {
+        if score >= self.deny {
+            Outcome::Deny
+        } else if score >= self.review {
+            Outcome::Review
+        } else if score >= self.challenge {
+            Outcome::Challenge
+        } else {
+            Outcome::Allow
+        }
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds { challenge: 30, review: 60, deny: 80 }
@@ -239,16 +254,7 @@ impl Policy for BuiltinPolicy {
         // Strongest first; ties keep a stable order by code.
         out.reasons.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.code.cmp(&b.code)));
         out.score = total.clamp(0, 100) as u32;
-        let t = self.thresholds;
-        out.outcome = if out.score >= t.deny {
-            Outcome::Deny
-        } else if out.score >= t.review {
-            Outcome::Review
-        } else if out.score >= t.challenge {
-            Outcome::Challenge
-        } else {
-            Outcome::Allow
-        };
+        out.outcome = self.thresholds.outcome(out.score);
         if out.outcome == Outcome::Challenge {
             out.challenge = Some(best_challenge.map_or(Challenge::Captcha, |(_, c)| c));
         }

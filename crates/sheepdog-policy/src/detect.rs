@@ -328,6 +328,21 @@ fn template_reuse(a: &Args) -> Finding {
 /// Profile values older than this are established, not a fresh template.
 pub const TEMPLATE_MAX_AGE_S: f64 = 3.0 * 86_400.0;
 
+/// A count over `min` (feature 0), unless the prefix (age: feature 1, devices: feature 2) is an
+/// established shared network.
+fn unless_shared_network(a: &Args) -> Finding {
+    a.at_least(0).filter(|_| !shared_network(a.v[1], a.v[2])).map(|v| (v, None))
+}
+
+/// Codes asked for (feature 0, at least `min`) of which under 20 % registered (feature 1): the
+/// value is the registered share in percent, the detail the number asked.
+fn low_conversion(a: &Args) -> Finding {
+    let asked = a.at_least(0)?;
+    let registered = a.v[1].unwrap_or(0.0);
+    let pct = (100.0 * registered / asked).round();
+    (pct < 20.0).then(|| (pct, Some(format!("{asked}"))))
+}
+
 /// An established shared network: old enough and populous enough that many accounts behind
 /// it are ordinary (campus, office, carrier NAT). `age` and `devices` are feature values.
 fn shared_network(age: Option<f64>, devices: Option<f64>) -> bool {
@@ -373,7 +388,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         reason: reason::IP_MANY_ACCOUNTS,
         min: 20.0,
         features: &["accounts_per_ip_prefix_1h", "ip_prefix_age_s", "devices_per_ip_prefix_7d"],
-        check: |a| a.at_least(0).filter(|_| !shared_network(a.v[1], a.v[2])).map(|v| (v, None)),
+        check: unless_shared_network,
     },
     Detector {
         id: "ip_registration_burst",
@@ -384,7 +399,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
             if a.event.event_type != EventType::Registration {
                 return None;
             }
-            a.at_least(0).filter(|_| !shared_network(a.v[1], a.v[2])).map(|v| (v, None))
+            unless_shared_network(a)
         },
     },
     Detector {
@@ -415,24 +430,14 @@ pub(crate) const DETECTORS: &[Detector] = &[
         reason: reason::PHONE_BLOCK_LOW_CONVERSION,
         min: 10.0,
         features: &["block_code_numbers_24h", "block_registered_numbers_24h"],
-        check: |a| {
-            let asked = a.at_least(0)?;
-            let registered = a.v[1].unwrap_or(0.0);
-            let pct = (100.0 * registered / asked).round();
-            (pct < 20.0).then(|| (pct, Some(format!("{asked}"))))
-        },
+        check: low_conversion,
     },
     Detector {
         id: "ip_low_conversion",
         reason: reason::IP_LOW_CONVERSION,
         min: 15.0,
         features: &["code_requests_per_ip_1h", "registrations_per_ip_1h"],
-        check: |a| {
-            let asked = a.at_least(0)?;
-            let registered = a.v[1].unwrap_or(0.0);
-            let pct = (100.0 * registered / asked).round();
-            (pct < 20.0).then(|| (pct, Some(format!("{asked}"))))
-        },
+        check: low_conversion,
     },
     Detector {
         // A platform polls for the code and relays it: slow (tens of seconds) and uniform.
@@ -580,7 +585,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         reason: reason::PROMO_NETWORK_CLAIMS,
         min: 10.0,
         features: &["claims_per_ip_prefix_1h", "ip_prefix_age_s", "devices_per_ip_prefix_7d"],
-        check: |a| a.at_least(0).filter(|_| !shared_network(a.v[1], a.v[2])).map(|v| (v, None)),
+        check: unless_shared_network,
     },
     Detector {
         id: "promo_block_claims",

@@ -531,9 +531,16 @@ impl Policy for FilePolicy {
         }
         let e = input.event;
         let codes: Vec<&'static str> = input.signals.iter().map(|s| s.def.code).collect();
-        let changed: Vec<&'static str> = e.changed.iter().map(|c| c.as_str()).collect();
-        let list_refs: Vec<Vec<&str>> =
-            self.lists.iter().map(|(_, v)| v.iter().map(String::as_str).collect()).collect();
+        // Only what some rule reads is gathered.
+        let changed: Vec<&'static str> = match self.used[self.slots.changed] {
+            true => e.changed.iter().map(|c| c.as_str()).collect(),
+            false => Vec::new(),
+        };
+        let list_refs: Vec<Vec<&str>> = self
+            .lists
+            .iter()
+            .map(|(slot, v)| if self.used[*slot] { v.iter().map(String::as_str).collect() } else { Vec::new() })
+            .collect();
         let mut env: Vec<Value> = vec![Value::Absent; self.schema.len()];
         fn s<'a>(v: &'a Option<Cow<'_, str>>) -> Value<'a> {
             v.as_deref().map_or(Value::Absent, Value::Str)
@@ -604,16 +611,7 @@ impl Policy for FilePolicy {
         }
         out.reasons.sort_by(|a, b| b.weight.cmp(&a.weight).then_with(|| a.code.cmp(&b.code)));
         out.score = (i64::from(out.score) + added).clamp(0, 100) as u32;
-        let t = self.builtin.thresholds();
-        let by_score = if out.score >= t.deny {
-            Outcome::Deny
-        } else if out.score >= t.review {
-            Outcome::Review
-        } else if out.score >= t.challenge {
-            Outcome::Challenge
-        } else {
-            Outcome::Allow
-        };
+        let by_score = self.builtin.thresholds().outcome(out.score);
         match best {
             Some(Action::Allow) => {
                 out.outcome = Outcome::Allow;
