@@ -9,6 +9,7 @@ mod journal;
 mod memory;
 #[doc(hidden)]
 pub mod suite;
+mod table;
 #[cfg(test)]
 mod tests;
 

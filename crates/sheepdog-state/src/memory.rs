@@ -12,19 +12,20 @@
 //! Memory: every key's bytes are estimated and summed per shard; over the shard's share of the
 //! cap, the coldest of a random sample of keys (by last event time) is evicted, as Redis does.
 //!
-//! Layout, for the hot path: one hash table per shard holds the entries inline (a lookup is one
-//! probe), and rings of up to 16 buckets live inside the entry (no pointer to chase). A side
-//! vector of keys exists only to sample eviction candidates.
+//! Layout, for the hot path: one open-addressing table per shard holds the entries inline, and
+//! rings of up to 16 buckets live inside the entry (no pointer to chase). `observe` prefetches
+//! the home slots of all its windows before it updates the first (see `table`).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use crate::table::{self, Table};
 use crate::{
     DistinctRead, Idempotent, Observation, Op, SampleRead, SeenRead, StateStore, StoreError, StoreErrorKind,
     StoreStats, StoredDecision, WindowSpec, ABSENT,
@@ -36,9 +37,8 @@ const MEMBER_BYTES: usize = std::mem::size_of::<Member>();
 const SAMPLE_BYTES: usize = std::mem::size_of::<Sample>();
 /// Values a sample keeps per key (the newest win).
 const SAMPLE_CAP: usize = 32;
-/// Bytes per key besides spilled rings: the table slot at 7/8 load, its control byte, the key
-/// in the sampling vector.
-const KEY_OVERHEAD: usize = (std::mem::size_of::<(u64, Entry)>() + 1) * 8 / 7 + 8;
+/// Bytes per key besides spilled rings: the key and the value slot at the table's 3/4 load.
+const KEY_OVERHEAD: usize = (8 + std::mem::size_of::<table::Slot<Entry>>()) * 4 / 3;
 /// Longest ring a key may hold, whatever the window and grace.
 const MAX_RING: u64 = 4096;
 
@@ -87,7 +87,7 @@ impl Hasher for PassThrough {
     }
 }
 
-type Table<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+type IdTable<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Member {
@@ -139,8 +139,6 @@ struct Entry {
     head: i64,
     /// Ring length (buckets + grace buckets).
     ring: u32,
-    /// Index of the key in the shard's sampling vector.
-    slot: u32,
     window: Window,
 }
 
@@ -150,7 +148,6 @@ impl Entry {
             last_touch: ts_ms,
             head: b,
             ring,
-            slot: 0,
             window: match op {
                 Op::Count | Op::Peek => Window::Count(smallvec::smallvec![0; ring as usize]),
                 Op::Distinct { .. } => Window::Distinct(SmallVec::new()),
@@ -174,14 +171,57 @@ impl Entry {
 #[derive(Default)]
 struct Shard {
     entries: Table<Entry>,
-    keys: Vec<u64>,
     bytes: usize,
     rng: u64,
 }
 
+/// A shard and where its table lives, published for prefetching without the lock (a stale
+/// address after a resize only wastes a prefetch).
+struct ShardCell {
+    shard: Mutex<Shard>,
+    keys: AtomicPtr<u64>,
+    values: AtomicPtr<table::Slot<Entry>>,
+    mask: AtomicUsize,
+}
+
+impl ShardCell {
+    fn new(shard: Shard) -> Self {
+        let cell = ShardCell {
+            shard: Mutex::new(Shard::default()),
+            keys: AtomicPtr::new(std::ptr::null_mut()),
+            values: AtomicPtr::new(std::ptr::null_mut()),
+            mask: AtomicUsize::new(0),
+        };
+        cell.publish(&shard);
+        *cell.shard.lock() = shard;
+        cell
+    }
+
+    /// Records where the shard's table lives (call with the lock held, after any insert).
+    fn publish(&self, shard: &Shard) {
+        let home = shard.entries.home();
+        if !std::ptr::eq(self.keys.load(Ordering::Relaxed), home.keys) {
+            self.mask.store(home.mask, Ordering::Relaxed);
+            self.values.store(home.values as *mut _, Ordering::Relaxed);
+            self.keys.store(home.keys as *mut _, Ordering::Relaxed);
+        }
+    }
+
+    fn prefetch(&self, key: u64) {
+        let home = table::Home {
+            keys: self.keys.load(Ordering::Relaxed),
+            values: self.values.load(Ordering::Relaxed),
+            mask: self.mask.load(Ordering::Relaxed),
+        };
+        if !home.keys.is_null() {
+            table::prefetch(home, key);
+        }
+    }
+}
+
 #[derive(Default)]
 struct IdShard {
-    ids: Table<(i64, StoredDecision)>,
+    ids: IdTable<(i64, StoredDecision)>,
     /// Insertion order, roughly event order: forgotten from the front.
     order: std::collections::VecDeque<u64>,
 }
@@ -189,7 +229,7 @@ struct IdShard {
 /// The embedded default store.
 pub struct MemoryStore {
     options: MemoryStoreOptions,
-    shards: Vec<Mutex<Shard>>,
+    shards: Vec<ShardCell>,
     ids: Vec<Mutex<IdShard>>,
     evictions: AtomicU64,
     late_dropped: AtomicU64,
@@ -199,7 +239,7 @@ impl MemoryStore {
     pub fn new(options: MemoryStoreOptions) -> Self {
         MemoryStore {
             shards: (0..SHARDS)
-                .map(|i| Mutex::new(Shard { rng: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1), ..Shard::default() }))
+                .map(|i| ShardCell::new(Shard { rng: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1), ..Shard::default() }))
                 .collect(),
             ids: (0..SHARDS).map(|_| Mutex::new(IdShard::default())).collect(),
             options,
@@ -244,46 +284,34 @@ fn xorshift(state: &mut u64) -> u64 {
 }
 
 impl Shard {
-    fn insert(&mut self, key: u64, mut e: Entry) {
-        e.slot = self.keys.len() as u32;
+    fn insert(&mut self, key: u64, e: Entry) {
         self.bytes += e.bytes();
-        self.keys.push(key);
-        self.entries.insert(key, e);
+        if let Some(old) = self.entries.insert(key, e) {
+            self.bytes = self.bytes.saturating_sub(old.bytes());
+        }
     }
 
     fn remove_slot(&mut self, i: usize) -> Option<Entry> {
-        let key = *self.keys.get(i)?;
-        let e = self.entries.remove(&key)?;
-        self.keys.swap_remove(i);
-        if let Some(&moved) = self.keys.get(i) {
-            if let Some(m) = self.entries.get_mut(&moved) {
-                m.slot = i as u32;
-            }
-        }
+        let e = self.entries.remove_at(i)?;
         self.bytes = self.bytes.saturating_sub(e.bytes());
         Some(e)
     }
 
     fn clear(&mut self) {
         self.entries.clear();
-        self.keys.clear();
         self.bytes = 0;
     }
 
     fn evict_until(&mut self, budget: usize, keep: u64) -> u64 {
         let mut evicted = 0;
-        while self.bytes > budget && self.keys.len() > 1 {
-            let n = self.keys.len();
+        while self.bytes > budget && self.entries.len() > 1 {
             let mut victim: Option<(usize, i64)> = None;
-            for _ in 0..EVICTION_SAMPLE.min(n) {
-                let i = (xorshift(&mut self.rng) % n as u64) as usize;
-                let k = self.keys[i];
+            for _ in 0..EVICTION_SAMPLE.min(self.entries.len()) {
+                let Some(i) = self.entries.random_slot(xorshift(&mut self.rng)) else { break };
+                let Some((k, e)) = self.entries.at(i) else { continue };
                 if k == keep {
                     continue;
                 }
-                let Some(e) = self.entries.get(&k) else {
-                    continue;
-                };
                 if victim.is_none_or(|(_, t)| e.last_touch < t) {
                     victim = Some((i, e.last_touch));
                 }
@@ -457,12 +485,18 @@ fn read_empty(op: Op) -> u32 {
 impl StateStore for MemoryStore {
     fn observe(&self, ts_ms: i64, observations: &[Observation], update: bool, out: &mut [u32]) {
         let budget = self.shard_budget();
+        // Nearly every window of an event is cold: fetch them all before touching the first,
+        // so the cache misses overlap.
+        for obs in observations {
+            self.shards[shard_of(obs.key)].prefetch(obs.key);
+        }
         for (obs, slot) in observations.iter().zip(out.iter_mut()) {
             let b = bucket_of(ts_ms, obs.window.bucket_ms);
-            let mut shard = self.shards[shard_of(obs.key)].lock();
+            let cell = &self.shards[shard_of(obs.key)];
+            let mut shard = cell.shard.lock();
             let shard = &mut *shard;
             if !update || !obs.op.records() {
-                *slot = match shard.entries.get(&obs.key) {
+                *slot = match shard.entries.get(obs.key) {
                     // In an updating call, a non-recording reader follows the observation that
                     // recorded this event.
                     Some(e) if e.window.fits(obs.op) => read_window(e, obs.op, ts_ms, b, obs.window, update),
@@ -472,24 +506,14 @@ impl StateStore for MemoryStore {
             }
             let ring = self.ring_len(obs.window);
             // One probe of the table whether the key exists or not.
-            let next_slot = shard.keys.len() as u32;
-            let mut inserted = false;
-            let entry = shard.entries.entry(obs.key).or_insert_with(|| {
-                inserted = true;
-                let mut e = Entry::new(ts_ms, b, ring, obs.op);
-                e.slot = next_slot;
-                e
-            });
+            let (entry, inserted) = shard.entries.get_or_insert_with(obs.key, || Entry::new(ts_ms, b, ring, obs.op));
             if inserted {
-                shard.keys.push(obs.key);
                 shard.bytes += entry.bytes();
             }
             let before = entry.bytes();
             // A key reused with another window shape (policy change) starts afresh.
             if entry.ring != ring || !entry.window.fits(obs.op) {
-                let slot = entry.slot;
                 *entry = Entry::new(ts_ms, b, ring, obs.op);
-                entry.slot = slot;
             }
             entry.last_touch = entry.last_touch.max(ts_ms);
             let in_ring = advance(entry, b);
@@ -501,6 +525,9 @@ impl StateStore for MemoryStore {
             *slot = read_window(entry, obs.op, ts_ms, b, obs.window, true);
             let after = entry.bytes();
             shard.bytes = (shard.bytes + after).saturating_sub(before);
+            if inserted {
+                cell.publish(shard);
+            }
             if shard.bytes > budget {
                 let n = shard.evict_until(budget, obs.key);
                 if n > 0 {
@@ -535,8 +562,8 @@ impl StateStore for MemoryStore {
 
     fn stats(&self) -> StoreStats {
         let mut s = StoreStats::default();
-        for shard in &self.shards {
-            let g = shard.lock();
+        for cell in &self.shards {
+            let g = cell.shard.lock();
             s.keys += g.entries.len() as u64;
             s.bytes += g.bytes as u64;
         }
@@ -555,10 +582,10 @@ impl StateStore for MemoryStore {
     fn capture(&self) -> Result<Box<dyn crate::Capture>, StoreError> {
         // Plain clones only (rings are inline, decisions are shared): the pause stays short.
         let mut windows = Vec::new();
-        for shard in &self.shards {
-            let g = shard.lock();
+        for cell in &self.shards {
+            let g = cell.shard.lock();
             windows.reserve(g.entries.len());
-            windows.extend(g.entries.iter().map(|(k, e)| (*k, e.clone())));
+            windows.extend(g.entries.iter().map(|(k, e)| (k, e.clone())));
         }
         let mut ids = Vec::new();
         for shard in &self.ids {
@@ -571,8 +598,10 @@ impl StateStore for MemoryStore {
     fn import(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let snap: Snapshot = postcard::from_bytes(bytes)
             .map_err(|e| StoreError::new(StoreErrorKind::Corrupt, format!("snapshot: {e}")))?;
-        for shard in &self.shards {
-            shard.lock().clear();
+        for cell in &self.shards {
+            let mut g = cell.shard.lock();
+            g.clear();
+            cell.publish(&g);
         }
         for shard in &self.ids {
             let mut g = shard.lock();
@@ -593,11 +622,10 @@ impl StateStore for MemoryStore {
                 SnapWindow::Sample(v) => Window::Sample(SmallVec::from_vec(v)),
                 SnapWindow::Seen(s) => Window::Seen(s),
             };
-            let mut g = self.shards[shard_of(k)].lock();
-            if let Some(i) = g.entries.get(&k).map(|old| old.slot as usize) {
-                g.remove_slot(i);
-            }
-            g.insert(k, Entry { last_touch: e.last_touch, head: e.head, ring: e.ring, slot: 0, window });
+            let cell = &self.shards[shard_of(k)];
+            let mut g = cell.shard.lock();
+            g.insert(k, Entry { last_touch: e.last_touch, head: e.head, ring: e.ring, window });
+            cell.publish(&g);
         }
         for (k, ts, json) in snap.ids {
             if serde_json::from_slice::<serde::de::IgnoredAny>(&json).is_err() {

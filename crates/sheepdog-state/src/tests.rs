@@ -350,9 +350,10 @@ mod journal {
 
 #[test]
 fn key_overhead_is_reported() {
-    // Printed for BENCHMARKS.md; the bound keeps the layout from silently growing.
+    // Printed for BENCHMARKS.md; the bound keeps the layout from silently growing (a key and a
+    // two-cache-line slot at 3/4 load: 181 bytes; issue 4's goal is 200 per active key).
     println!("bytes per key before spilling: {}", crate::memory::key_overhead());
-    assert!(crate::memory::key_overhead() <= 160);
+    assert!(crate::memory::key_overhead() <= 184);
 }
 
 #[test]
