@@ -366,9 +366,12 @@ impl Engine {
         let mut fresh: Option<Arc<Decision>> = None;
         // Decides, serialises once (the bytes are remembered, journaled and answered), journals.
         let mut decide_fresh = |id: String| -> StoredDecision {
-            let mut decision = SCRATCH.with(|s| {
+            let (mut decision, features_json) = SCRATCH.with(|s| {
                 let s = &mut *s.borrow_mut();
-                self.score(&loaded, event, ts, id, s, explain.then_some(&mut explained))
+                let d = self.score(&loaded, event, ts, id, s, explain.then_some(&mut explained));
+                // The decision log keeps the feature values each decision read.
+                let f = self.journal.as_ref().map(|_| features_json(loaded.policy.features(), &s.features));
+                (d, f)
             });
             decision.latency_us = started.elapsed().as_micros() as u64;
             let json: StoredDecision = match serde_json::to_vec(&decision) {
@@ -379,7 +382,7 @@ impl Engine {
                 }
             };
             if let Some(j) = &self.journal {
-                match j.append(received_ms, raw, &json) {
+                match j.append_with_features(received_ms, raw, &json, features_json.as_deref()) {
                     Ok(seq) => durable_seq = Some(seq),
                     Err(e) => failure = Some(e.into()),
                 }
@@ -619,6 +622,29 @@ pub enum DecideJsonError {
     Input(sheepdog_model::EventError),
     #[error(transparent)]
     Engine(EngineError),
+}
+
+/// The features that have a value, as a JSON object `{"name": value, ...}` (for the decision log).
+fn features_json(defs: &[FeatureDef], values: &[Option<f64>]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(32 * values.len() + 2);
+    out.push(b'{');
+    for (d, v) in defs.iter().zip(values) {
+        let Some(v) = v else { continue };
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        // Names are identifiers (checked when a policy loads); values are finite.
+        let _ = serde_json::to_writer(&mut out, &d.name);
+        out.push(b':');
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            let _ = write!(out, "{}", *v as i64);
+        } else {
+            let _ = serde_json::to_writer(&mut out, v);
+        }
+    }
+    out.push(b'}');
+    out
 }
 
 /// Reason codes a policy may emit, re-exported for callers that list them.

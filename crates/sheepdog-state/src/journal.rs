@@ -35,11 +35,20 @@ pub struct JournalOptions {
     /// Segments kept as the decision log beyond what the snapshots need (the newest ones):
     /// every event with its decision, for `sheepdog backtest --log` and audits.
     pub keep_log_segments: usize,
+    /// ...but none whose records are all older than this (ms of receive time before the newest
+    /// record appended); `None`: no age limit.
+    pub log_max_age_ms: Option<u64>,
 }
 
 impl Default for JournalOptions {
     fn default() -> Self {
-        JournalOptions { segment_bytes: 64 << 20, keep_snapshots: 2, no_sync: false, keep_log_segments: 0 }
+        JournalOptions {
+            segment_bytes: 64 << 20,
+            keep_snapshots: 2,
+            no_sync: false,
+            keep_log_segments: 0,
+            log_max_age_ms: None,
+        }
     }
 }
 
@@ -57,6 +66,19 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
     move |source| JournalError::Io { path: path.to_path_buf(), source }
 }
 
+/// Receive time of a segment's first record, if it has a readable one.
+fn first_received_ms(path: &Path) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        received_ms: i64,
+    }
+    let mut line = String::new();
+    // A record line is at most an event (1 MiB) and its decision: bounded read.
+    let file = fs::File::open(path).ok()?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(std::io::Read::take(file, 4 << 20)), &mut line).ok()?;
+    serde_json::from_str::<Head>(line.trim_end()).ok().map(|h| h.received_ms)
+}
+
 /// One logged record read back for replay.
 #[derive(Debug, serde::Deserialize)]
 pub struct ReplayRecord {
@@ -64,6 +86,10 @@ pub struct ReplayRecord {
     pub received_ms: i64,
     pub event: Box<serde_json::value::RawValue>,
     pub decision: Box<serde_json::value::RawValue>,
+    /// The feature values the decision was made with (records written before they were logged
+    /// have none).
+    #[serde(default)]
+    pub features: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// What `open` found on disk.
@@ -154,6 +180,8 @@ enum Msg {
 
 struct Sender {
     next_seq: u64,
+    /// Receive time of the newest record appended (the decision log's "now").
+    last_received_ms: i64,
     tx: mpsc::Sender<Msg>,
 }
 
@@ -330,7 +358,7 @@ impl Journal {
         let journal = Journal {
             dir: dir.to_path_buf(),
             options,
-            sender: Mutex::new(Some(Sender { next_seq, tx })),
+            sender: Mutex::new(Some(Sender { next_seq, last_received_ms: i64::MIN, tx })),
             shared,
             writer: Mutex::new(Some(handle)),
         };
@@ -340,12 +368,24 @@ impl Journal {
     /// Queues one record; returns its sequence number. The record line is built here so that
     /// sequence numbers follow queue order.
     pub fn append(&self, received_ms: i64, event_json: &[u8], decision_json: &[u8]) -> Result<u64, JournalError> {
+        self.append_with_features(received_ms, event_json, decision_json, None)
+    }
+
+    /// `append`, with the feature values the decision read (a JSON object) in the record.
+    pub fn append_with_features(
+        &self,
+        received_ms: i64,
+        event_json: &[u8],
+        decision_json: &[u8],
+        features_json: Option<&[u8]>,
+    ) -> Result<u64, JournalError> {
         let mut guard = self.sender.lock();
         let Some(sender) = guard.as_mut() else {
             return Err(JournalError::Failed("journal is closed".into()));
         };
         let seq = sender.next_seq;
-        let mut line = Vec::with_capacity(event_json.len() + decision_json.len() + 64);
+        let extra = features_json.map_or(0, <[u8]>::len);
+        let mut line = Vec::with_capacity(event_json.len() + decision_json.len() + extra + 80);
         line.extend_from_slice(b"{\"seq\":");
         line.extend_from_slice(seq.to_string().as_bytes());
         line.extend_from_slice(b",\"received_ms\":");
@@ -355,9 +395,14 @@ impl Journal {
         line.extend(event_json.iter().map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b }));
         line.extend_from_slice(b",\"decision\":");
         line.extend_from_slice(decision_json);
+        if let Some(f) = features_json {
+            line.extend_from_slice(b",\"features\":");
+            line.extend_from_slice(f);
+        }
         line.extend_from_slice(b"}\n");
         sender.tx.send(Msg::Line(line)).map_err(|_| JournalError::Failed("journal writer stopped".into()))?;
         sender.next_seq += 1;
+        sender.last_received_ms = sender.last_received_ms.max(received_ms);
         Ok(seq)
     }
 
@@ -445,12 +490,18 @@ impl Journal {
         }
         let oldest_kept = snapshots[cut..].first().map_or(0, |(c, _)| *c);
         let segments = list(&self.dir, "log-", ".ndjson")?;
-        // The decision log keeps the newest segments whatever the snapshots need.
+        // The decision log keeps the newest segments whatever the snapshots need, up to its
+        // age limit: a segment is all older than the first record of the next one.
         let removable = segments.len().saturating_sub(self.options.keep_log_segments);
-        for i in 0..removable.min(segments.len().saturating_sub(1)) {
+        let horizon = self.options.log_max_age_ms.and_then(|age| {
+            let now = self.sender.lock().as_ref().map(|s| s.last_received_ms)?;
+            (now != i64::MIN).then(|| now.saturating_sub(age.min(i64::MAX as u64) as i64))
+        });
+        for i in 0..segments.len().saturating_sub(1) {
             let (_, path) = &segments[i];
-            let (next_first, _) = &segments[i + 1];
-            if *next_first <= oldest_kept {
+            let (next_first, next_path) = &segments[i + 1];
+            let expired = || horizon.is_some_and(|h| first_received_ms(next_path).is_some_and(|t| t < h));
+            if *next_first <= oldest_kept && (i < removable || expired()) {
                 let _ = fs::remove_file(path);
             }
         }

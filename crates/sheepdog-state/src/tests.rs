@@ -424,6 +424,37 @@ mod journal_gaps {
     }
 
     #[test]
+    fn the_decision_log_forgets_segments_past_its_age_limit() {
+        // Records 1 s apart (receive time); 1,000 segments allowed but only 20 s of age: the
+        // segments whose records are all older than 20 s before the newest go, the rest stay.
+        let dir = tempfile::tempdir().unwrap();
+        let (j, _) = Journal::open(
+            dir.path(),
+            JournalOptions {
+                segment_bytes: 512,
+                keep_snapshots: 1,
+                no_sync: true,
+                keep_log_segments: 1000,
+                log_max_age_ms: Some(20_000),
+            },
+        )
+        .unwrap();
+        for i in 0..60 {
+            let seq = j.append(i * 1000, b"{\"type\":\"login\"}", b"{}").unwrap();
+            j.wait_durable(seq).unwrap();
+        }
+        let before = segments(dir.path()).len();
+        j.write_snapshot(60, b"state").unwrap();
+        let after = segments(dir.path());
+        assert!(after.len() < before, "old segments pruned: {before} -> {}", after.len());
+        let first = std::fs::read_to_string(&after[0]).unwrap();
+        let oldest: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+        let oldest = oldest["received_ms"].as_i64().unwrap();
+        assert!(oldest <= 59_000 - 20_000, "everything younger than 20 s is kept (oldest kept: {oldest})");
+        assert!(oldest > 59_000 - 20_000 - 10_000, "what is older is gone (oldest kept: {oldest})");
+    }
+
+    #[test]
     fn the_decision_log_keeps_its_segments_past_a_snapshot() {
         for (keep, expect_all) in [(0usize, false), (1000, true)] {
             let dir = tempfile::tempdir().unwrap();

@@ -54,6 +54,8 @@ struct RawState {
     segment_mb: Option<u64>,
     /// Journal segments kept as the decision log beyond what snapshots need.
     decision_log_segments: Option<usize>,
+    /// ...and none older than this many hours (receive time).
+    decision_log_max_age_hours: Option<u64>,
     fsync: Option<bool>,
 }
 
@@ -132,6 +134,7 @@ impl Config {
             keep_snapshots: jd.keep_snapshots,
             no_sync: s.fsync == Some(false),
             keep_log_segments: s.decision_log_segments.unwrap_or(jd.keep_log_segments),
+            log_max_age_ms: s.decision_log_max_age_hours.map(|h| h.saturating_mul(3_600_000)),
         };
         let mut enrich = EnrichOptions::default();
         if let Some(r) = raw.engine.default_region {

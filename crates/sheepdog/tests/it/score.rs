@@ -217,9 +217,28 @@ fn backtest_replays_a_data_directorys_decision_log() {
     let state = dir.path().join("state");
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "version = 1\n[state]\ndecision_log_segments = 10\n").unwrap();
-    let evs = b"{\"id\":\"l1\",\"type\":\"login\",\"timestamp\":1764000000000,\"device\":{\"id\":\"a\",\"rooted\":true}}\n{\"id\":\"l2\",\"type\":\"login\",\"timestamp\":1764000001000}\n";
+    let evs = b"{\"id\":\"l1\",\"type\":\"login\",\"timestamp\":1764000000000,\"account_id\":\"u1\",\"ip\":\"1.2.3.4\",\"device\":{\"id\":\"a\",\"fingerprint\":\"f\",\"rooted\":true}}\n{\"id\":\"l2\",\"type\":\"login\",\"timestamp\":1764000001000}\n";
     let (code, _, _) = score(&["--config", config.to_str().unwrap(), "--state", state.to_str().unwrap()], evs);
     assert_eq!(code, 0);
+    // Every record of the decision log holds the event, its decision and the feature values
+    // the decision read.
+    let mut records = Vec::new();
+    for f in std::fs::read_dir(&state).unwrap() {
+        let p = f.unwrap().path();
+        if p.file_name().unwrap().to_string_lossy().starts_with("log-") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            records.extend(text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()));
+        }
+    }
+    assert_eq!(records.len(), 2);
+    let l1 = records.iter().find(|r| r["event"]["id"] == "l1").unwrap();
+    assert_eq!(l1["decision"]["event_id"], "l1");
+    let features = l1["features"].as_object().expect("features logged");
+    assert_eq!(features["account_age_s"], 0, "{features:?}");
+    assert_eq!(features["devices_per_ip_prefix_7d"], 1, "{features:?}");
+    let l2 = records.iter().find(|r| r["event"]["id"] == "l2").unwrap();
+    assert!(l2["features"].get("devices_per_ip_prefix_7d").is_none(), "a login without an IP has no IP features");
+    assert!(features.values().all(Value::is_number), "{features:?}");
     let policy = dir.path().join("new.toml");
     std::fs::write(&policy, "version = 1\n[[rule]]\nid = \"rooted\"\nwhen = 'device.rooted'\naction = \"deny\"\n")
         .unwrap();
