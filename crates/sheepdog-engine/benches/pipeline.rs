@@ -240,3 +240,37 @@ fn registration_features(b: Bencher) {
 fn registration_features_empty_store(b: Bencher) {
     run_stages(b, true, false);
 }
+
+/// The policy stage alone: the default (built-in) policy, then the same with the GUIDE's seven
+/// example rules, evaluated on the signals and feature values of the load's events (captured
+/// once, outside the timing).
+fn run_policy(b: Bencher, rules: bool) {
+    let events = events();
+    let policy: Arc<dyn sheepdog_policy::Policy> =
+        if rules { sheepdog_policy::load_policy(EXAMPLE_RULES).unwrap() } else { Arc::new(BuiltinPolicy::default()) };
+    let engine = Engine::in_memory(policy.clone(), MemoryStoreOptions::default(), EngineOptions::default());
+    engine.set_intel(intel());
+    let parsed: Vec<_> = events.iter().map(|raw| parse_event(raw).unwrap()).collect();
+    let inputs: Vec<_> = parsed.iter().map(|e| engine.policy_input(e, e.timestamp.map_or(0, |t| t.0))).collect();
+    b.counter(divan::counter::ItemsCount::new(events.len())).bench_local(|| {
+        let mut n = 0u64;
+        for (event, (signals, features)) in parsed.iter().zip(&inputs) {
+            let mut verdict = sheepdog_policy::Verdict::default();
+            policy.evaluate(&sheepdog_policy::PolicyInput { event, signals, features }, &mut verdict);
+            n += u64::from(verdict.score);
+        }
+        black_box(n)
+    });
+}
+
+const EXAMPLE_RULES: &str = include_str!("example_rules.toml");
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn policy_default(b: Bencher) {
+    run_policy(b, false);
+}
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn policy_default_plus_7_rules(b: Bencher) {
+    run_policy(b, true);
+}

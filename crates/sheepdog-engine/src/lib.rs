@@ -459,6 +459,21 @@ impl Engine {
         })
     }
 
+    /// Enriches an event and updates its features, returning what the policy would be given
+    /// (signals and feature values): the benchmarks' way to cost the policy stage alone.
+    #[doc(hidden)]
+    pub fn policy_input(&self, event: &Event, ts: i64) -> (Vec<Signal>, Vec<Option<f64>>) {
+        let loaded = self.loaded.read().clone();
+        let intel = self.intel.read().clone();
+        let text = self.text.read().clone();
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            enrich::enrich_with_text(event, &self.options.enrich, &intel, Some(&text), ts, &mut s.keys, &mut s.signals);
+            self.features(&loaded, event, ts, true, s);
+            (s.signals.clone(), s.features.clone())
+        })
+    }
+
     fn features(&self, loaded: &Loaded, event: &Event, ts: i64, update: bool, s: &mut Scratch) {
         s.observations.clear();
         s.slots.clear();
