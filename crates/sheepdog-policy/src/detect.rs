@@ -307,6 +307,9 @@ pub(crate) type Finding = Option<(f64, Option<String>)>;
 
 pub(crate) struct Detector {
     pub id: &'static str,
+    /// Why the rule exists and what keeps honest users clear of it (printed by
+    /// `sheepdog policy export-default`).
+    pub why: &'static str,
     pub reason: &'static ReasonDef,
     pub min: f64,
     pub features: &'static [&'static str],
@@ -355,6 +358,7 @@ const CREDENTIALS: [Changed; 5] =
 pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "device_many_phones",
+        why: "Cat pools and registrars cycle many SIMs through one device. Six numbers a day: a family of five signing up on one tablet stays under it.",
         reason: reason::DEVICE_MANY_PHONES,
         // A family of five signing up on one tablet stays under it.
         min: 6.0,
@@ -363,6 +367,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "device_id_reset",
+        why: "ID-reset tools give one piece of hardware a new device id per account; the hardware fingerprint stays. Three ids a day on one fingerprint; a reinstall makes two.",
         reason: reason::DEVICE_ID_RESET,
         min: 3.0,
         features: &["device_ids_per_fingerprint_24h"],
@@ -370,6 +375,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "device_registration_burst",
+        why: "A registrar's phone makes accounts back to back: three registrations in an hour from one device hardware. A family's tablet registers two or three over days, not in one hour.",
         reason: reason::DEVICE_REGISTRATION_BURST,
         min: 3.0,
         features: &["registrations_per_fingerprint_1h"],
@@ -378,6 +384,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         // Low and slow: a registrar's phone, kept under hourly thresholds, over a week.
         id: "device_many_registrations",
+        why: "Low and slow: a registrar kept under the hourly thresholds still makes six accounts a week on one device (simulator: without it the low-and-slow campaign loses 19.6 points).",
         reason: reason::DEVICE_MANY_REGISTRATIONS,
         min: 6.0,
         features: &["accounts_registered_per_fingerprint_7d"],
@@ -385,6 +392,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "ip_many_accounts",
+        why: "Twenty accounts an hour behind one network prefix, unless the prefix is an established shared network (first seen two days ago or more, 32 devices or more in a week: campus, office, carrier NAT).",
         reason: reason::IP_MANY_ACCOUNTS,
         min: 20.0,
         features: &["accounts_per_ip_prefix_1h", "ip_prefix_age_s", "devices_per_ip_prefix_7d"],
@@ -392,6 +400,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "ip_registration_burst",
+        why: "Eight registrations an hour from one IP prefix: a cat pool's modem host. Shared networks are exempt as for ip_many_accounts (the campus of 300 stays clear).",
         reason: reason::IP_REGISTRATION_BURST,
         min: 8.0,
         features: &["registrations_per_ip_1h", "ip_prefix_age_s", "devices_per_ip_prefix_7d"],
@@ -404,6 +413,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "phone_block_burst",
+        why: "A card dealer's batch fills one number block: eight distinct numbers of a block in an hour. Honest numbers of one block are spread over months.",
         reason: reason::PHONE_BLOCK_BURST,
         min: 8.0,
         features: &["phones_per_block_1h"],
@@ -411,6 +421,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "phone_block_sequential",
+        why: "Batches are sold in runs: five numbers of a block whose endings are near-consecutive (gaps up to 8, any order) within a day (simulator: the low-and-slow campaign's second catch).",
         reason: reason::PHONE_BLOCK_SEQUENTIAL,
         min: 5.0,
         features: &["block_sequential_run_24h"],
@@ -418,6 +429,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "phone_sms_burst",
+        why: "Five codes in ten minutes for one number: a platform retrying or SMS pumping. A person who misses a code asks two or three times.",
         reason: reason::PHONE_SMS_BURST,
         min: 5.0,
         features: &["sms_requests_per_phone_10m"],
@@ -427,6 +439,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         // Pumping: codes sent to many numbers of a block, few of which ever register. The
         // ratio is the block's, rolling: registrations come later than their codes.
         id: "phone_block_low_conversion",
+        why: "SMS pumping: codes sent to ten or more numbers of a block in a day, under 20 % of which ever registered. Rolling: registrations come after their codes.",
         reason: reason::PHONE_BLOCK_LOW_CONVERSION,
         min: 10.0,
         features: &["block_code_numbers_24h", "block_registered_numbers_24h"],
@@ -434,6 +447,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "ip_low_conversion",
+        why: "SMS pumping from one network: fifteen code requests in an hour, under 20 % followed by a registration.",
         reason: reason::IP_LOW_CONVERSION,
         min: 15.0,
         features: &["code_requests_per_ip_1h", "registrations_per_ip_1h"],
@@ -443,6 +457,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         // A platform polls for the code and relays it: slow (tens of seconds) and uniform.
         // People are quick with a notification, slow when distracted: spread wide.
         id: "session_code_relay_timing",
+        why: "A code platform polls for the code and relays it: entered after 25 s or more with almost no variation (spread of 10 % or less, per device or network, five entries at least). People are quick with a notification and vary widely.",
         reason: reason::SESSION_CODE_RELAY_TIMING,
         min: 25_000.0,
         features: &[
@@ -462,6 +477,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "session_scripted_timing",
+        why: "Scripts fill forms faster than people (median under 2.5 s per device) or with machine regularity (spread of 3 % or less, five forms at least).",
         reason: reason::SESSION_SCRIPTED_TIMING,
         min: 2_500.0,
         features: &["form_fill_median_ms_fingerprint_24h", "form_fill_spread_fingerprint_24h"],
@@ -478,6 +494,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "phone_rebound",
+        why: "Code platforms rent one number to account after account: three accounts bound to one number in 30 days (simulator: the code-platform campaign loses 9.7 points without it). A recycled number makes two.",
         reason: reason::PHONE_REBOUND,
         min: 3.0,
         features: &["accounts_per_phone_30d"],
@@ -485,6 +502,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "account_many_phones",
+        why: "An account moving through four numbers in 30 days is a rental or a resold account being re-bound; a phone change makes two.",
         reason: reason::ACCOUNT_MANY_PHONES,
         min: 4.0,
         features: &["phones_per_account_30d"],
@@ -492,6 +510,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "profile_avatar_reuse",
+        why: "Registrars fill profiles from templates: one avatar on three accounts in a day while the avatar is young (under 3 days); an app's stock avatar in use for days needs ten (simulator: the profile-template campaign's main catch).",
         reason: reason::PROFILE_AVATAR_REUSE,
         min: 3.0,
         features: &["accounts_per_avatar_24h", "avatar_age_s"],
@@ -499,6 +518,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "profile_bio_reuse",
+        why: "The same bio on three accounts in a day while the bio is young; a popular phrase in use for days needs ten.",
         reason: reason::PROFILE_BIO_REUSE,
         min: 3.0,
         features: &["accounts_per_bio_24h", "bio_age_s"],
@@ -506,6 +526,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "profile_nickname_template",
+        why: "Generated nicknames of one shape (five letters then four digits, two Chinese characters then three digits…) from one network: five accounts a day. Names with fewer than three trailing digits have no shape.",
         reason: reason::PROFILE_NICKNAME_TEMPLATE,
         min: 5.0,
         features: &["accounts_per_nickname_shape_net_24h"],
@@ -522,6 +543,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         // on a known device is life; a dormant owner back on a new phone resetting the password
         // looks the same and gets an identity check, not a block.
         id: "account_ownership_change",
+        why: "A sale: an account three days old or more, a device and a network new to it today, its other devices silent for three days or more, and credentials changing. One new phone with the old one active yesterday, or a password reset on a known device, is life (simulator: the resale campaign loses 24.3 points without it).",
         reason: reason::ACCOUNT_OWNERSHIP_CHANGE,
         min: 3.0 * 86_400.0,
         features: &[
@@ -549,6 +571,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "device_account_takeover",
+        why: "A buyer's device logs in to five accounts in a week, each older than a day and new to the device. The family tablet the accounts were made on takes nothing over.",
         reason: reason::DEVICE_ACCOUNT_TAKEOVER,
         min: 5.0,
         features: &["accounts_per_fingerprint_login_7d", "fingerprint_age_on_account_s", "account_age_s"],
@@ -565,6 +588,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "promo_new_account",
+        why: "Wool parties claim the new-user coupon with accounts hours old: a claim by an account under a day old adds a little weight, not a block.",
         reason: reason::PROMO_NEW_ACCOUNT,
         min: 86_400.0,
         features: &["account_age_s"],
@@ -575,6 +599,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "promo_device_claims",
+        why: "Three accounts claiming promotions from one device in a day.",
         reason: reason::PROMO_DEVICE_CLAIMS,
         min: 3.0,
         features: &["claims_per_fingerprint_24h"],
@@ -582,6 +607,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "promo_network_claims",
+        why: "Ten accounts claiming from one network prefix in an hour, unless it is an established shared network.",
         reason: reason::PROMO_NETWORK_CLAIMS,
         min: 10.0,
         features: &["claims_per_ip_prefix_1h", "ip_prefix_age_s", "devices_per_ip_prefix_7d"],
@@ -589,6 +615,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "promo_block_claims",
+        why: "Three accounts whose numbers share a block claiming in a day: the dealer's batch at the coupon counter.",
         reason: reason::PROMO_BLOCK_CLAIMS,
         min: 3.0,
         features: &["claims_per_block_24h"],
@@ -597,6 +624,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         // Claims in the campaign's first minute by accounts under three days old.
         id: "promo_campaign_rush",
+        why: "Claims within the campaign's first minute by accounts under three days old: scripts waiting for the start.",
         reason: reason::PROMO_CAMPAIGN_RUSH,
         min: 60.0,
         features: &["campaign_age_s", "account_age_s"],
@@ -609,6 +637,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "identity_many_accounts",
+        why: "Bought identities (certifiers): one identity verified on three accounts in 30 days.",
         reason: reason::IDENTITY_MANY_ACCOUNTS,
         min: 3.0,
         features: &["accounts_per_identity_30d"],
@@ -616,6 +645,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
     Detector {
         id: "device_many_identities",
+        why: "One device verifying two different identities in 30 days: a certifier's phone.",
         reason: reason::DEVICE_MANY_IDENTITIES,
         min: 2.0,
         features: &["identities_per_fingerprint_30d"],
@@ -673,6 +703,9 @@ pub fn default_policy_file(t: crate::Thresholds) -> String {
     let _ = writeln!(s, "# The built-in policy as a file: edit, then `sheepdog policy check FILE` and");
     let _ = writeln!(s, "# `--policy FILE` (or POST it to /v1/policy). Add [lists], [[feature]] and [[rule]]");
     let _ = writeln!(s, "# tables for your own rules (GUIDE.md, \"Policy files with rules\").");
+    let _ = writeln!(s, "# Thresholds, weights and each rule's `min` were set on the simulator, not by intuition:");
+    let _ = writeln!(s, "# `sheepdog eval` (docs/eval/default-report.txt) and the per-rule ablation");
+    let _ = writeln!(s, "# (docs/eval/signal-ablation.md); re-run them after an edit.");
     let _ = writeln!(s, "version = 1\nlabel = \"edited\"\n");
     let _ = writeln!(s, "# score >= deny denies, >= review reviews, >= challenge challenges; below allows.");
     let _ = writeln!(s, "[thresholds]\nchallenge = {}\nreview = {}\ndeny = {}\n", t.challenge, t.review, t.deny);
@@ -682,15 +715,48 @@ pub fn default_policy_file(t: crate::Thresholds) -> String {
     }
     let _ = writeln!(s, "\n# The built-in rules: move `min`, or set `enabled = false`.");
     for d in DETECTORS {
+        let _ = writeln!(s);
+        for line in wrap(d.why, 98) {
+            let _ = writeln!(s, "# {line}");
+        }
         let _ = writeln!(s, "[rules.{}]  # {}; reads {}", d.id, d.reason.code, d.features.join(", "));
         let _ = writeln!(s, "min = {}\nenabled = true", d.min);
     }
     s
 }
 
+/// Splits `text` into lines of at most `width` chars at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("never empty");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_says_why() {
+        for d in DETECTORS {
+            assert!(d.why.len() > 40 && d.why.ends_with('.'), "{}: {:?}", d.id, d.why);
+        }
+        let file = default_policy_file(crate::Thresholds { challenge: 30, review: 60, deny: 80 });
+        assert!(file.contains("# A sale: an account three days old or more"), "{file}");
+        for d in DETECTORS {
+            assert!(wrap(d.why, 98).iter().all(|l| l.chars().count() <= 98), "{} wrapped", d.id);
+        }
+    }
 
     #[test]
     fn features_have_unique_names_and_detectors_name_real_features() {
