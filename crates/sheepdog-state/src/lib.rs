@@ -5,6 +5,7 @@
 //! Windows run on event time only: every call carries the event's timestamp; nothing here reads
 //! the wall clock.
 
+mod few;
 mod journal;
 mod memory;
 #[doc(hidden)]
@@ -194,9 +195,8 @@ pub trait Capture: Send {
 /// Stable 64-bit hash of a feature id and a key value (stable across runs and versions: it is
 /// written to snapshots).
 pub fn key_hash(feature: u32, value: &[u8]) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::with_seed(u64::from(feature) ^ 0x5348_4545_5044_4f47);
-    h.update(value);
-    h.digest()
+    // One-shot: the same value as the streaming hasher, at a fraction of its set-up cost.
+    xxhash_rust::xxh3::xxh3_64_with_seed(value, u64::from(feature) ^ 0x5348_4545_5044_4f47)
 }
 
 /// Stable 64-bit hash of a member value of a distinct count.

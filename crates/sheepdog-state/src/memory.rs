@@ -12,9 +12,11 @@
 //! Memory: every key's bytes are estimated and summed per shard; over the shard's share of the
 //! cap, the coldest of a random sample of keys (by last event time) is evicted, as Redis does.
 //!
-//! Layout, for the hot path: one open-addressing table per shard holds the entries inline, and
-//! rings of up to 16 buckets live inside the entry (no pointer to chase). `observe` prefetches
-//! the home slots of all its windows before it updates the first (see `table`).
+//! Layout, for the hot path: one open-addressing table per shard holds the entries inline, one
+//! 64-byte cache line each: rings of up to 16 buckets (16-bit counts, saturating at 65,535 per
+//! bucket), one distinct member, one sample or the seen-times live inside the entry; more
+//! members, samples or buckets on the heap. `observe` prefetches the slots of all its windows
+//! before it updates the first (see `table`), so an event's cache misses overlap.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -25,6 +27,8 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use crate::few::Few;
+
 use crate::table::{self, Table};
 use crate::{
     DistinctRead, Idempotent, Observation, Op, SampleRead, SeenRead, StateStore, StoreError, StoreErrorKind,
@@ -33,8 +37,6 @@ use crate::{
 
 const SHARDS: usize = 64;
 const EVICTION_SAMPLE: usize = 8;
-const MEMBER_BYTES: usize = std::mem::size_of::<Member>();
-const SAMPLE_BYTES: usize = std::mem::size_of::<Sample>();
 /// Values a sample keeps per key (the newest win).
 const SAMPLE_CAP: usize = 32;
 /// Bytes per key besides spilled rings: the key and the value slot at the table's 3/4 load.
@@ -111,19 +113,33 @@ struct Seen {
     prev: i64,
 }
 
+/// Rings up to this long keep 16-bit buckets inline (a bucket saturates at 65,535 events).
+const SMALL_RING: usize = 16;
+
+/// A key's window. Every variant fits in 32 bytes so that an entry is one cache line: short
+/// rings inline with 16-bit buckets, one member or sample inline, more on the heap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Window {
-    Count(SmallVec<[u32; 16]>),
-    Distinct(SmallVec<[Member; 2]>),
-    Sample(SmallVec<[Sample; 3]>),
+    CountSmall([u16; SMALL_RING]),
+    Count(Box<[u32]>),
+    Distinct(Few<Member>),
+    Sample(Few<Sample>),
     Seen(Seen),
 }
 
 impl Window {
+    fn count(ring: usize) -> Window {
+        if ring <= SMALL_RING {
+            Window::CountSmall([0; SMALL_RING])
+        } else {
+            Window::Count(vec![0; ring].into_boxed_slice())
+        }
+    }
+
     fn fits(&self, op: Op) -> bool {
         matches!(
             (self, op),
-            (Window::Count(_), Op::Count | Op::Peek)
+            (Window::Count(_) | Window::CountSmall(_), Op::Count | Op::Peek)
                 | (Window::Distinct(_), Op::Distinct { .. })
                 | (Window::Sample(_), Op::Sample { .. })
                 | (Window::Seen(_), Op::Seen { .. })
@@ -149,9 +165,9 @@ impl Entry {
             head: b,
             ring,
             window: match op {
-                Op::Count | Op::Peek => Window::Count(smallvec::smallvec![0; ring as usize]),
-                Op::Distinct { .. } => Window::Distinct(SmallVec::new()),
-                Op::Sample { .. } => Window::Sample(SmallVec::new()),
+                Op::Count | Op::Peek => Window::count(ring as usize),
+                Op::Distinct { .. } => Window::Distinct(Few::new()),
+                Op::Sample { .. } => Window::Sample(Few::new()),
                 Op::Seen { .. } => Window::Seen(Seen { first: ts_ms, last: i64::MIN, prev: i64::MIN }),
             },
         }
@@ -160,10 +176,10 @@ impl Entry {
     fn bytes(&self) -> usize {
         KEY_OVERHEAD
             + match &self.window {
-                Window::Count(c) if c.spilled() => c.capacity() * 4,
-                Window::Distinct(m) if m.spilled() => m.capacity() * MEMBER_BYTES,
-                Window::Sample(v) if v.spilled() => v.capacity() * SAMPLE_BYTES,
-                _ => 0,
+                Window::Count(c) => c.len() * 4,
+                Window::Distinct(m) => m.heap_bytes(),
+                Window::Sample(v) => v.heap_bytes(),
+                Window::CountSmall(_) | Window::Seen(_) => 0,
             }
     }
 }
@@ -331,16 +347,11 @@ fn advance(e: &mut Entry, b: i64) -> bool {
     let ring = i64::from(e.ring);
     if b > e.head {
         let steps = (b - e.head).min(ring) as usize;
-        if let Window::Count(c) = &mut e.window {
-            let len = c.len();
-            let mut i = (e.head + 1).rem_euclid(ring) as usize;
-            for _ in 0..steps {
-                c[i] = 0;
-                i += 1;
-                if i == len {
-                    i = 0;
-                }
-            }
+        let start = (e.head + 1).rem_euclid(ring) as usize;
+        match &mut e.window {
+            Window::Count(c) => clear_buckets(c, start, steps),
+            Window::CountSmall(c) => clear_buckets(&mut c[..ring as usize], start, steps),
+            _ => {}
         }
         e.head = b;
         let oldest = e.head - ring + 1;
@@ -355,7 +366,20 @@ fn advance(e: &mut Entry, b: i64) -> bool {
     }
 }
 
-fn read_count(c: &[u32], head: i64, ring: i64, b: i64, buckets: i64) -> u32 {
+fn clear_buckets<T: Copy + Default>(c: &mut [T], start: usize, steps: usize) {
+    let len = c.len();
+    let mut i = start;
+    for _ in 0..steps {
+        c[i] = T::default();
+        i += 1;
+        if i == len {
+            i = 0;
+        }
+    }
+}
+
+/// `c` is the ring (exactly `ring` buckets).
+fn read_count<T: Copy + Into<u32>>(c: &[T], head: i64, ring: i64, b: i64, buckets: i64) -> u32 {
     let lo = (b - buckets + 1).max(head - ring + 1);
     let hi = b.min(head);
     if hi < lo {
@@ -366,8 +390,8 @@ fn read_count(c: &[u32], head: i64, ring: i64, b: i64, buckets: i64) -> u32 {
     let n = (hi - lo + 1) as usize;
     let start = lo.rem_euclid(ring) as usize;
     let first = n.min(c.len() - start);
-    let sum = c[start..start + first].iter().fold(0u32, |a, &x| a.saturating_add(x));
-    c[..n - first].iter().fold(sum, |a, &x| a.saturating_add(x))
+    let sum = c[start..start + first].iter().fold(0u32, |a, &x| a.saturating_add(x.into()));
+    c[..n - first].iter().fold(sum, |a, &x| a.saturating_add(x.into()))
 }
 
 fn read_distinct(m: &[Member], b: i64, buckets: i64) -> u32 {
@@ -464,6 +488,7 @@ fn read_window(e: &Entry, op: Op, ts_ms: i64, b: i64, w: WindowSpec, recorded: b
     let buckets = i64::from(w.buckets.max(1));
     match (&e.window, op) {
         (Window::Count(c), _) => read_count(c, e.head, i64::from(e.ring), b, buckets),
+        (Window::CountSmall(c), _) => read_count(&c[..e.ring as usize], e.head, i64::from(e.ring), b, buckets),
         (Window::Distinct(m), Op::Distinct { member, read, .. }) => {
             read_members(m, read, member, b, buckets, w.bucket_ms)
         }
@@ -617,9 +642,16 @@ impl StateStore for MemoryStore {
                 return Err(StoreError::new(StoreErrorKind::Corrupt, "snapshot holds a malformed window"));
             }
             let window = match e.window {
-                SnapWindow::Count(c) => Window::Count(SmallVec::from_vec(c)),
-                SnapWindow::Distinct(m) => Window::Distinct(SmallVec::from_vec(m)),
-                SnapWindow::Sample(v) => Window::Sample(SmallVec::from_vec(v)),
+                SnapWindow::Count(c) if c.len() <= SMALL_RING => {
+                    let mut cells = [0u16; SMALL_RING];
+                    for (cell, v) in cells.iter_mut().zip(c) {
+                        *cell = v.min(u32::from(u16::MAX)) as u16;
+                    }
+                    Window::CountSmall(cells)
+                }
+                SnapWindow::Count(c) => Window::Count(c.into_boxed_slice()),
+                SnapWindow::Distinct(m) => Window::Distinct(Few::from_vec(m)),
+                SnapWindow::Sample(v) => Window::Sample(Few::from_vec(v)),
                 SnapWindow::Seen(s) => Window::Seen(s),
             };
             let cell = &self.shards[shard_of(k)];
@@ -647,13 +679,17 @@ impl MemoryStore {
                 let cell = &mut c[b.rem_euclid(ring_i) as usize];
                 *cell = cell.saturating_add(1);
             }
+            (Window::CountSmall(c), _) => {
+                let cell = &mut c[b.rem_euclid(ring_i) as usize];
+                *cell = cell.saturating_add(1);
+            }
             (Window::Distinct(m), Op::Distinct { member, .. }) => {
-                if let Some(x) = m.iter_mut().find(|x| x.hash == member) {
+                if let Some(x) = m.as_mut_slice().iter_mut().find(|x| x.hash == member) {
                     x.first = x.first.min(b);
                     x.last = x.last.max(b);
                 } else if m.len() < self.options.distinct_cap {
                     m.push(Member { hash: member, first: b, last: b });
-                } else if let Some(oldest) = m.iter_mut().min_by_key(|x| x.last) {
+                } else if let Some(oldest) = m.as_mut_slice().iter_mut().min_by_key(|x| x.last) {
                     // At the cap: the stalest member makes room; the count stays a lower bound.
                     if oldest.last < b {
                         *oldest = Member { hash: member, first: b, last: b };
@@ -722,6 +758,9 @@ impl crate::Capture for MemoryCapture {
                 .map(|(k, e)| {
                     let window = match e.window {
                         Window::Count(c) => SnapWindow::Count(c.into_vec()),
+                        Window::CountSmall(c) => {
+                            SnapWindow::Count(c[..e.ring as usize].iter().map(|&x| u32::from(x)).collect())
+                        }
                         Window::Distinct(m) => SnapWindow::Distinct(m.into_vec()),
                         Window::Sample(v) => SnapWindow::Sample(v.into_vec()),
                         Window::Seen(s) => SnapWindow::Seen(s),

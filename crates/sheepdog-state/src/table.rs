@@ -114,7 +114,9 @@ impl<V> Table<V> {
                 k if k == key => break,
                 EMPTY => {
                     self.keys[i] = key;
-                    self.values[i] = Slot(Some(make()));
+                    // The slot is empty (its key is): write without reading (and dropping) what
+                    // it held, which would wait for the cache line.
+                    std::mem::forget(std::mem::replace(&mut self.values[i], Slot(Some(make()))));
                     self.len += 1;
                     let v = self.values[i].0.as_mut().expect("just inserted");
                     return (v, true);
@@ -208,7 +210,8 @@ impl<V> Table<V> {
     }
 }
 
-/// Asks the CPU to fetch the home slot of `key` (key and the first two lines of its value).
+/// Asks the CPU to fetch the home slot of `key`: its key, and the two cache lines from its value
+/// on (the rest of a two-line value, or the next slot, where a new key lands when home is taken).
 /// `home` may be stale (read without the lock): a prefetch never faults and never reads into
 /// the program, so a stale address only wastes the fetch.
 #[inline]
@@ -224,6 +227,8 @@ pub(crate) fn prefetch<V>(home: Home<V>, key: u64) {
         unsafe {
             _mm_prefetch::<_MM_HINT_T0>(k);
             _mm_prefetch::<_MM_HINT_T0>(v);
+            // The next line: the rest of a two-line slot, or the next slot, where a new key
+            // lands when its home is taken.
             _mm_prefetch::<_MM_HINT_T0>(v.wrapping_add(64));
         }
     }
