@@ -75,6 +75,7 @@
 //! Memory per scan is the matches plus the candidate occurrences. The folding tables (about
 //! 0.6 MB) are computed once per process.
 
+mod codes;
 mod fold;
 mod lexicon;
 mod matcher;
