@@ -2,13 +2,13 @@
 //! applies the fixed semantics (leftmost-longest, ASCII word boundaries, allow-list,
 //! co-occurrence with ID-like tokens) and reports spans in the original text.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use daachorse::charwise::iter::FindOverlappingStepper;
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
-use crate::codes::{self, id_at, id_char, Alphabet, Codes, BASE_SHIFT, NUMERIC_SHIFT, PINYIN_SHIFT};
+use crate::codes::{self, id_at, id_char, Alphabet, Codes, FxHashMap, BASE_SHIFT, NUMERIC_SHIFT, PINYIN_SHIFT};
 use crate::fold::{Folded, TABLES};
 use crate::lexicon::{Category, Lexicon, MAX_TERM_CHARS};
 use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
@@ -574,21 +574,23 @@ impl Collector<'_, '_> {
 
 #[derive(Default)]
 struct PatternTable {
-    keys: HashMap<(View, String), usize>,
+    keys: FxHashMap<(View, String), usize>,
     patterns: Vec<PatternInfo>,
     order: Vec<(View, String)>,
 }
 
 impl PatternTable {
     fn intern(&mut self, view: View, pattern: String, len: usize) -> usize {
-        if let Some(&i) = self.keys.get(&(view, pattern.clone())) {
-            return i;
+        match self.keys.entry((view, pattern)) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let i = self.patterns.len();
+                self.patterns.push(PatternInfo { deny: None, allow: false, len: len as u32 });
+                self.order.push((view, e.key().1.clone()));
+                e.insert(i);
+                i
+            }
         }
-        let i = self.patterns.len();
-        self.patterns.push(PatternInfo { deny: None, allow: false, len: len as u32 });
-        self.keys.insert((view, pattern.clone()), i);
-        self.order.push((view, pattern));
-        i
     }
 }
 
