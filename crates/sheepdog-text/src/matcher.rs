@@ -671,7 +671,7 @@ pub(crate) fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
 /// (original byte ranges): exactly the tokens [`id_tokens`] finds that have a character at most
 /// `window` characters from a span, found without walking the whole text.
 ///
-/// Each span is widened by `window + 1` characters (at most 4 bytes each) on both sides, then to
+/// Each span is widened by `window + 1` characters on both sides, then to
 /// the nearest cuts, where the normaliser is known to end any run whatever came before: a
 /// character that folds to one character that is neither a letter/digit of an ID nor a numeral,
 /// or an ASCII whitespace right after an ASCII letter/digit (the normaliser emits a space there).
@@ -682,9 +682,16 @@ fn id_tokens_near(
     window: usize,
     spans: impl Iterator<Item = (usize, usize)>,
 ) -> Vec<(usize, usize)> {
-    let reach = window.saturating_add(1).saturating_mul(4);
     let mut ranges: Vec<(usize, usize)> = spans
-        .map(|(s, e)| (cut_before(text, s.saturating_sub(reach)), cut_after(text, e.saturating_add(reach))))
+        .map(|(s, e)| {
+            // The (window + 1)th character before the span and the one after it.
+            let lo = text.get(..s).and_then(|b| b.char_indices().rev().nth(window)).map_or(0, |(i, _)| i);
+            let hi = text
+                .get(e..)
+                .and_then(|a| a.char_indices().nth(window.saturating_add(1)))
+                .map_or(text.len(), |(i, _)| e + i);
+            (cut_before(text, lo), cut_after(text, hi))
+        })
         .collect();
     ranges.sort_unstable();
     let mut tokens = Vec::new();
