@@ -270,11 +270,12 @@ impl Matcher {
     /// A one-line description of how many terms each view holds, for logs.
     pub fn describe(&self) -> String {
         format!(
-            "{} deny terms ({} pinyin, {} number-style), {} patterns",
+            "{} deny terms ({} pinyin, {} number-style), {} patterns, code table {} KiB",
             self.terms.len(),
             self.pinyin_terms,
             self.numeric_terms,
-            self.patterns.len()
+            self.patterns.len(),
+            self.codes.heap_bytes() / 1024
         )
     }
 
