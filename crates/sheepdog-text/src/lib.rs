@@ -70,11 +70,15 @@
 //!
 //! # Cost
 //!
-//! One pass over the text, no normalised copy: each character is folded by table look-up and
-//! fed to one automaton per view in use (daachorse's charwise double-array Aho–Corasick).
-//! Memory per scan is the matches plus the candidate occurrences. The folding tables (about
-//! 0.6 MB) are computed once per process.
+//! One pass over the text, no normalised copy: ASCII is folded by a flat table without
+//! decoding, other characters by one look-up in the matcher's two-level code table, which gives
+//! each view's automaton (daachorse's charwise double-array Aho–Corasick, built over dense
+//! per-view character numbers) its input; a view whose alphabet lacks the character is reset
+//! without a step. ID-like tokens are looked for only around co-occurrence candidates. Memory
+//! per scan is the matches plus the candidate occurrences. The folding tables (about 0.6 MB)
+//! are computed once per process; the scan itself reads them only for rare characters.
 
+mod codes;
 mod fold;
 mod lexicon;
 mod matcher;

@@ -2,15 +2,16 @@
 //! applies the fixed semantics (leftmost-longest, ASCII word boundaries, allow-list,
 //! co-occurrence with ID-like tokens) and reports spans in the original text.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use daachorse::charwise::iter::FindOverlappingStepper;
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
-use crate::fold::{Tables, TABLES};
+use crate::codes::{self, id_at, id_char, Alphabet, Codes, FxHashMap, BASE_SHIFT, NUMERIC_SHIFT, PINYIN_SHIFT};
+use crate::fold::{Folded, TABLES};
 use crate::lexicon::{Category, Lexicon, MAX_TERM_CHARS};
-use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit, Sink};
+use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
 
 /// Look-back window of normalised characters: the origins of the last `RING` characters are
 /// kept, which is enough to place any term (at most `MAX_TERM_CHARS` long).
@@ -88,6 +89,8 @@ struct PatternInfo {
 /// The compiled lexicon. Immutable once built; share it as `Arc<Matcher>` (see
 /// [`SharedMatcher`] to swap in a rebuilt one on reload).
 pub struct Matcher {
+    /// Original character → what each view's automaton sees.
+    codes: Codes,
     base: Option<Automaton>,
     pinyin: Option<Automaton>,
     numeric: Option<Automaton>,
@@ -98,11 +101,21 @@ pub struct Matcher {
     numeric_terms: usize,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum View {
     Base = 0,
     Numeric = 1,
     Pinyin = 2,
+}
+
+impl View {
+    fn name(self) -> &'static str {
+        match self {
+            View::Base => "base",
+            View::Numeric => "number-style",
+            View::Pinyin => "pinyin",
+        }
+    }
 }
 
 /// A deny candidate before selection; offsets in original bytes.
@@ -131,6 +144,7 @@ impl Matcher {
     /// A matcher that matches nothing.
     pub fn empty() -> Matcher {
         Matcher {
+            codes: Codes::new(Alphabet::default(), Alphabet::default(), Alphabet::default()),
             base: None,
             pinyin: None,
             numeric: None,
@@ -149,6 +163,12 @@ impl Matcher {
         let mut terms: Vec<TermInfo> = Vec::with_capacity(lexicon.terms().len());
         let mut table = PatternTable::default();
         let (mut pinyin_terms, mut numeric_terms) = (0, 0);
+        // One alphabet per view, indexed by `View as usize`.
+        let mut alphabets: [Alphabet; 3] = Default::default();
+        let too_large = |view: View| BuildError::Automaton {
+            view: view.name(),
+            message: format!("more than {} distinct characters", codes::MAX_ID),
+        };
         for term in lexicon.terms() {
             let folded = fold_term(&term.text);
             let (Some(&first), Some(&last)) = (folded.first(), folded.last()) else {
@@ -157,16 +177,21 @@ impl Matcher {
             if folded.len() > MAX_TERM_CHARS {
                 continue;
             }
-            let base: String = folded.iter().collect();
-            let (view, pattern) = if term.flags.pinyin {
+            let view = if term.flags.pinyin {
                 pinyin_terms += 1;
-                (View::Pinyin, pinyin_view(&base))
+                View::Pinyin
             } else if term.flags.numstyle {
                 numeric_terms += 1;
-                (View::Numeric, base)
+                View::Numeric
             } else {
-                (View::Base, base)
+                View::Base
             };
+            let alphabet = &mut alphabets[view as usize];
+            let pattern = match view {
+                View::Pinyin => alphabet.encode(folded.iter().map(|&c| TABLES.pinyin_of(c))),
+                View::Base | View::Numeric => alphabet.encode(folded.iter().copied()),
+            }
+            .ok_or_else(|| too_large(view))?;
             let idx = table.intern(view, pattern, folded.len());
             table.patterns[idx].deny = Some(terms.len() as u32);
             terms.push(TermInfo {
@@ -183,10 +208,12 @@ impl Matcher {
             if folded.is_empty() || folded.len() > MAX_TERM_CHARS {
                 continue;
             }
-            let idx = table.intern(View::Base, folded.iter().collect(), folded.len());
+            let pattern =
+                alphabets[View::Base as usize].encode(folded.iter().copied()).ok_or_else(|| too_large(View::Base))?;
+            let idx = table.intern(View::Base, pattern, folded.len());
             table.patterns[idx].allow = true;
         }
-        let build = |view: View, name: &'static str| -> Result<Option<Automaton>, BuildError> {
+        let build = |view: View| -> Result<Option<Automaton>, BuildError> {
             let patvals: Vec<(&str, u32)> = table
                 .order
                 .iter()
@@ -197,16 +224,20 @@ impl Matcher {
             if patvals.is_empty() {
                 return Ok(None);
             }
+            // No prefilter: it serves only the slice searches, the matcher steps the automaton.
             CharwiseDoubleArrayAhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
+                .use_prefilter(false)
                 .build_with_values(patvals)
                 .map(Some)
-                .map_err(|e| BuildError::Automaton { view: name, message: e.to_string() })
+                .map_err(|e| BuildError::Automaton { view: view.name(), message: e.to_string() })
         };
+        let [base, numeric, pinyin] = alphabets;
         Ok(Matcher {
-            base: build(View::Base, "base")?,
-            pinyin: build(View::Pinyin, "pinyin")?,
-            numeric: build(View::Numeric, "number-style")?,
+            codes: Codes::new(base, pinyin, numeric),
+            base: build(View::Base)?,
+            pinyin: build(View::Pinyin)?,
+            numeric: build(View::Numeric)?,
             patterns: table.patterns,
             terms,
             options,
@@ -233,17 +264,18 @@ impl Matcher {
             .filter_map(|a| a.as_ref().map(Automaton::heap_bytes))
             .sum();
         let terms: usize = self.terms.iter().map(|t| std::mem::size_of::<TermInfo>() + t.term.len() + 16).sum();
-        automata + terms + self.patterns.len() * std::mem::size_of::<PatternInfo>()
+        automata + terms + self.patterns.len() * std::mem::size_of::<PatternInfo>() + self.codes.heap_bytes()
     }
 
     /// A one-line description of how many terms each view holds, for logs.
     pub fn describe(&self) -> String {
         format!(
-            "{} deny terms ({} pinyin, {} number-style), {} patterns",
+            "{} deny terms ({} pinyin, {} number-style), {} patterns, code table {} KiB",
             self.terms.len(),
             self.pinyin_terms,
             self.numeric_terms,
-            self.patterns.len()
+            self.patterns.len(),
+            self.codes.heap_bytes() / 1024
         )
     }
 
@@ -265,19 +297,97 @@ impl Matcher {
 
     /// Feeds the normalised views of `text` to the automata; collects every deny and allow
     /// occurrence (overlapping), with original byte offsets.
+    ///
+    /// This is [`walk`] (the normaliser) specialised for the matcher: ASCII is folded by a flat
+    /// table without decoding, everything else by one look-up in the matcher's code table, which
+    /// also gives each view's automaton input.
     fn collect(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
-        let mut sink = CollectSink {
-            tables: &TABLES,
-            ring: [0usize; RING],
-            npos: 0,
-            base: self.base.as_ref().map(|a| a.find_overlapping_stepper()),
-            pinyin: self.pinyin.as_ref().map(|a| a.find_overlapping_stepper()),
-            numeric: self.numeric.as_ref().map(|a| a.find_overlapping_stepper()),
-            patterns: &self.patterns,
-            deny,
-            allow,
+        let codes = &self.codes;
+        let mut c = self.collector(deny, allow);
+        let bytes = text.as_bytes();
+        // Offset of the first whitespace character since the last significant one, if any.
+        let mut pending_space = NO_SPACE;
+        // Whether the last significant original character was non-ASCII; None before the first.
+        let mut prev_non_ascii: Option<bool> = None;
+        let mut i = 0usize;
+        while let Some(&b0) = bytes.get(i) {
+            let at = i as u32;
+            let (entry, non_ascii) = if b0 < 0x80 {
+                i += 1;
+                (codes.ascii(b0), false)
+            } else {
+                let (code, len) = decode(bytes, i);
+                i += len;
+                (codes.lookup(code), true)
+            };
+            match entry & codes::KIND_MASK {
+                codes::KIND_SINGLE => {
+                    if pending_space != NO_SPACE {
+                        c.flush_space(pending_space, prev_non_ascii, non_ascii);
+                        pending_space = NO_SPACE;
+                    }
+                    prev_non_ascii = Some(non_ascii);
+                    c.push(entry, at);
+                }
+                codes::KIND_NOISE => {}
+                codes::KIND_SPACE => {
+                    if pending_space == NO_SPACE {
+                        pending_space = at;
+                    }
+                }
+                _ => {
+                    let Some(ch) = text.get(at as usize..).and_then(|s| s.chars().next()) else {
+                        continue;
+                    };
+                    match TABLES.fold(ch) {
+                        Folded::Noise => {}
+                        Folded::Space => {
+                            if pending_space == NO_SPACE {
+                                pending_space = at;
+                            }
+                        }
+                        Folded::Char { c: folded, digit } => {
+                            if pending_space != NO_SPACE {
+                                c.flush_space(pending_space, prev_non_ascii, non_ascii);
+                                pending_space = NO_SPACE;
+                            }
+                            prev_non_ascii = Some(non_ascii);
+                            c.push(codes.entry_of(folded, digit), at);
+                        }
+                        Folded::Expansion(chars) => {
+                            if pending_space != NO_SPACE {
+                                c.flush_space(pending_space, prev_non_ascii, true);
+                                pending_space = NO_SPACE;
+                            }
+                            prev_non_ascii = Some(true);
+                            for &folded in chars {
+                                c.push(codes.entry_of(folded, None), at);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Matcher::collect`] the slow way, through the normaliser: the reference for tests.
+    #[cfg(test)]
+    fn collect_reference(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
+        let mut c = self.collector(deny, allow);
+        walk(text, |e: Emit| c.push(self.codes.entry_of(e.c, e.digit), e.orig_byte));
+    }
+
+    fn collector<'a, 'o>(&'a self, deny: &'o mut Vec<Raw>, allow: &'o mut Vec<(usize, usize)>) -> Collector<'a, 'o> {
+        let stepper = |a: &'a Option<Automaton>| {
+            a.as_ref().map(|a| ViewStepper { root: a.find_overlapping_stepper(), st: a.find_overlapping_stepper() })
         };
-        walk(text, &mut sink);
+        Collector {
+            space: self.codes.space,
+            base: stepper(&self.base),
+            pinyin: stepper(&self.pinyin),
+            numeric: stepper(&self.numeric),
+            rec: Recorder { ring: [0; RING], npos: 0, patterns: &self.patterns, deny, allow },
+        }
     }
 
     fn select(&self, text: &str, mut deny: Vec<Raw>, allow: Vec<(usize, usize)>) -> Vec<Match> {
@@ -298,7 +408,8 @@ impl Matcher {
         // Co-occurrence: some terms fire only near an ID-like token.
         let needs_id = |r: &Raw| self.terms.get(r.term as usize).is_some_and(|t| t.needs_id);
         if deny.iter().any(needs_id) {
-            let tokens = id_tokens(text, self.options.id_min_len);
+            let near = deny.iter().filter(|r| needs_id(r)).map(|r| (r.start, r.end));
+            let tokens = id_tokens_near(text, self.options.id_min_len, self.options.id_window, near);
             for r in deny.iter_mut() {
                 if needs_id(r) {
                     r.id_token = nearest_token(text, &tokens, r, self.options.id_window);
@@ -358,29 +469,48 @@ impl Matcher {
     }
 }
 
-/// The matcher's per-character work: step every automaton in use, record what ends here.
-struct CollectSink<'a, 'o> {
-    tables: &'a Tables,
+/// No pending whitespace.
+const NO_SPACE: u32 = u32::MAX;
+
+/// Decodes the non-ASCII character starting at `i` of valid UTF-8: (code point, length).
+#[inline(always)]
+fn decode(bytes: &[u8], i: usize) -> (u32, usize) {
+    let b = |k: usize| u32::from(bytes.get(i + k).copied().unwrap_or(0) & 0x3F);
+    let b0 = u32::from(bytes.get(i).copied().unwrap_or(0));
+    if b0 < 0xE0 {
+        (((b0 & 0x1F) << 6) | b(1), 2)
+    } else if b0 < 0xF0 {
+        (((b0 & 0x0F) << 12) | (b(1) << 6) | b(2), 3)
+    } else {
+        (((b0 & 0x07) << 18) | (b(1) << 12) | (b(2) << 6) | b(3), 4)
+    }
+}
+
+/// One view's automaton while scanning, and its root state to go back to.
+struct ViewStepper<'a> {
+    st: FindOverlappingStepper<'a, u32>,
+    root: FindOverlappingStepper<'a, u32>,
+}
+
+/// Records what the automata find.
+struct Recorder<'a, 'o> {
     /// Original byte offsets of the last `RING` normalised characters.
-    ring: [usize; RING],
+    ring: [u32; RING],
     npos: usize,
-    base: Option<FindOverlappingStepper<'a, u32>>,
-    pinyin: Option<FindOverlappingStepper<'a, u32>>,
-    numeric: Option<FindOverlappingStepper<'a, u32>>,
     patterns: &'a [PatternInfo],
     deny: &'o mut Vec<Raw>,
     allow: &'o mut Vec<(usize, usize)>,
 }
 
-impl CollectSink<'_, '_> {
+impl Recorder<'_, '_> {
     #[cold]
     fn record(&mut self, value: u32, view: View) {
         let Some(p) = self.patterns.get(value as usize) else {
             return;
         };
         let start_pos = (self.npos + 1).saturating_sub(p.len as usize);
-        let start = self.ring[start_pos & (RING - 1)];
-        let last = self.ring[self.npos & (RING - 1)];
+        let start = self.ring[start_pos & (RING - 1)] as usize;
+        let last = self.ring[self.npos & (RING - 1)] as usize;
         if p.allow && view == View::Base {
             self.allow.push((start, last));
         }
@@ -390,65 +520,78 @@ impl CollectSink<'_, '_> {
     }
 }
 
-impl Sink for &mut CollectSink<'_, '_> {
+/// The matcher's per-character work: step every automaton in use, record what ends here.
+struct Collector<'a, 'o> {
+    space: u64,
+    base: Option<ViewStepper<'a>>,
+    pinyin: Option<ViewStepper<'a>>,
+    numeric: Option<ViewStepper<'a>>,
+    rec: Recorder<'a, 'o>,
+}
+
+impl Collector<'_, '_> {
+    /// Emits the pending whitespace run as one space unless it sits between two non-ASCII
+    /// characters (or at the start of the text).
     #[inline(always)]
-    fn emit(&mut self, e: Emit) {
-        self.ring[self.npos & (RING - 1)] = e.orig_byte as usize;
-        if let Some(st) = self.base.as_mut() {
-            st.consume(e.c);
-            let mut found = st.matches();
-            if let Some(first) = found.next() {
-                self.record(first.value(), View::Base);
-                for m in found {
-                    self.record(m.value(), View::Base);
-                }
+    fn flush_space(&mut self, space_at: u32, prev_non_ascii: Option<bool>, non_ascii: bool) {
+        if let Some(prev) = prev_non_ascii {
+            if !(prev && non_ascii) {
+                self.push(self.space, space_at);
             }
         }
-        if let Some(st) = self.pinyin.as_mut() {
-            st.consume(self.tables.pinyin_of(e.c));
-            let mut found = st.matches();
-            if let Some(first) = found.next() {
-                self.record(first.value(), View::Pinyin);
-                for m in found {
-                    self.record(m.value(), View::Pinyin);
-                }
-            }
-        }
-        if let Some(st) = self.numeric.as_mut() {
-            let c = match e.digit {
-                Some(d) => char::from(b'0' + d),
-                None => e.c,
+    }
+
+    /// One normalised character, given by its code-table entry, from original byte `at`.
+    #[inline(always)]
+    fn push(&mut self, entry: u64, at: u32) {
+        let rec = &mut self.rec;
+        rec.ring[rec.npos & (RING - 1)] = at;
+        for (stepper, shift, view) in [
+            (&mut self.base, BASE_SHIFT, View::Base),
+            (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin),
+            (&mut self.numeric, NUMERIC_SHIFT, View::Numeric),
+        ] {
+            let Some(v) = stepper.as_mut() else {
+                continue;
             };
-            st.consume(c);
-            let mut found = st.matches();
+            let id = id_at(entry, shift);
+            if id == 0 {
+                // Not in the view's alphabet: no pattern goes through this character.
+                v.st = v.root.clone();
+                continue;
+            }
+            v.st.consume(id_char(id));
+            let mut found = v.st.matches();
             if let Some(first) = found.next() {
-                self.record(first.value(), View::Numeric);
+                rec.record(first.value(), view);
                 for m in found {
-                    self.record(m.value(), View::Numeric);
+                    rec.record(m.value(), view);
                 }
             }
         }
-        self.npos += 1;
+        rec.npos += 1;
     }
 }
 
 #[derive(Default)]
 struct PatternTable {
-    keys: HashMap<(View, String), usize>,
+    keys: FxHashMap<(View, String), usize>,
     patterns: Vec<PatternInfo>,
     order: Vec<(View, String)>,
 }
 
 impl PatternTable {
     fn intern(&mut self, view: View, pattern: String, len: usize) -> usize {
-        if let Some(&i) = self.keys.get(&(view, pattern.clone())) {
-            return i;
+        match self.keys.entry((view, pattern)) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let i = self.patterns.len();
+                self.patterns.push(PatternInfo { deny: None, allow: false, len: len as u32 });
+                self.order.push((view, e.key().1.clone()));
+                e.insert(i);
+                i
+            }
         }
-        let i = self.patterns.len();
-        self.patterns.push(PatternInfo { deny: None, allow: false, len: len as u32 });
-        self.keys.insert((view, pattern.clone()), i);
-        self.order.push((view, pattern));
-        i
     }
 }
 
@@ -525,6 +668,93 @@ pub(crate) fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
     tokens
 }
 
+/// The ID-like tokens of `text` that could be within `window` characters of one of the `spans`
+/// (original byte ranges): exactly the tokens [`id_tokens`] finds that have a character at most
+/// `window` characters from a span, found without walking the whole text.
+///
+/// Each span is widened by `window + 1` characters on both sides, then to
+/// the nearest cuts, where the normaliser is known to end any run whatever came before: a
+/// character that folds to one character that is neither a letter/digit of an ID nor a numeral,
+/// or an ASCII whitespace right after an ASCII letter/digit (the normaliser emits a space there).
+/// Walking from a cut gives the same runs as walking from the start of the text.
+fn id_tokens_near(
+    text: &str,
+    min_len: usize,
+    window: usize,
+    spans: impl Iterator<Item = (usize, usize)>,
+) -> Vec<(usize, usize)> {
+    let mut ranges: Vec<(usize, usize)> = spans
+        .map(|(s, e)| {
+            // The (window + 1)th character before the span and the one after it.
+            let lo = text.get(..s).and_then(|b| b.char_indices().rev().nth(window)).map_or(0, |(i, _)| i);
+            let hi = text
+                .get(e..)
+                .and_then(|a| a.char_indices().nth(window.saturating_add(1)))
+                .map_or(text.len(), |(i, _)| e + i);
+            (cut_before(text, lo), cut_after(text, hi))
+        })
+        .collect();
+    ranges.sort_unstable();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while let Some(&(from, mut to)) = ranges.get(i) {
+        i += 1;
+        while let Some(&(_, t)) = ranges.get(i).filter(|r| r.0 <= to) {
+            to = to.max(t);
+            i += 1;
+        }
+        if let Some(slice) = text.get(from..to) {
+            tokens.extend(id_tokens(slice, min_len).into_iter().map(|(s, e)| (s + from, e + from)));
+        }
+    }
+    tokens
+}
+
+/// Whether a run of ID characters always ends before the character at byte `at` (see
+/// [`id_tokens_near`]); `Some(true)` when the character itself must be walked (it folds to a
+/// character that ends the run), `Some(false)` when the walk may start or stop just before it.
+fn cut_at(text: &str, at: usize) -> Option<bool> {
+    let c = text.get(at..)?.chars().next()?;
+    if c.is_ascii_whitespace() {
+        let prev = text.get(..at)?.as_bytes().last()?;
+        return prev.is_ascii_alphanumeric().then_some(false);
+    }
+    match TABLES.fold(c) {
+        Folded::Char { c, digit: None } if !c.is_ascii_alphanumeric() => Some(true),
+        _ => None,
+    }
+}
+
+/// The nearest cut at or before byte `at` (0 if none): where a walk may start.
+fn cut_before(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    for (i, _) in text.get(..at).unwrap_or_default().char_indices().rev() {
+        if cut_at(text, i).is_some() {
+            return i;
+        }
+    }
+    0
+}
+
+/// The nearest cut at or after byte `at` (the end of the text if none): where a walk may stop.
+fn cut_after(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    for (i, c) in text.get(at..).unwrap_or_default().char_indices() {
+        match cut_at(text, at + i) {
+            Some(true) => return at + i + c.len_utf8(),
+            Some(false) => return at + i,
+            None => {}
+        }
+    }
+    text.len()
+}
+
 /// The ID-like token closest to `r` if it is within `window` original characters.
 fn nearest_token(text: &str, tokens: &[(usize, usize)], r: &Raw, window: usize) -> Option<(usize, usize)> {
     // Tokens are sorted and disjoint: the candidates are the last one starting before the
@@ -585,5 +815,173 @@ pub fn explain_term(term: &str, pinyin: bool) -> String {
         describe_pinyin(&pinyin_view(&base))
     } else {
         base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::Term;
+    use proptest::prelude::*;
+
+    fn lexicon() -> Lexicon {
+        let mut lexicon = Lexicon::new();
+        let specs: &[(&str, bool, bool)] = &[
+            ("接码", false, false),
+            ("微信", true, false),
+            ("vx", false, false),
+            ("a b", false, false),
+            ("qq", true, false),
+            ("520", false, true),
+            ("五二零", false, true),
+            ("10", false, false),
+            ("ffi", false, false),
+            ("𠀀码", false, false),
+            ("号", false, false),
+            ("加微", true, false),
+            ("ab1", false, true),
+        ];
+        for &(text, pinyin, numstyle) in specs {
+            let mut term = Term::new(text, Category::ContactDiversion);
+            term.flags.pinyin = pinyin;
+            term.flags.numstyle = numstyle;
+            lexicon.add_term(term).unwrap_or_else(|e| panic!("{e}"));
+        }
+        for allow in ["接码平台", "b 5", "号码"] {
+            lexicon.add_allow(allow).unwrap_or_else(|e| panic!("{e}"));
+        }
+        lexicon
+    }
+
+    static LEXICON_MATCHER: LazyLock<Matcher> =
+        LazyLock::new(|| Matcher::new(&lexicon(), MatcherOptions::default()).unwrap_or_else(|e| panic!("{e}")));
+
+    fn text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "接",
+            "码",
+            "碼",
+            "微",
+            "薇",
+            "威",
+            "信",
+            "v",
+            "x",
+            "V",
+            "ｖ",
+            "𝐰",
+            "ⓦ",
+            "①",
+            "⑽",
+            "ﬃ",
+            "一",
+            "五",
+            "二",
+            "零",
+            "⁵",
+            "₂",
+            "⁹",
+            " ",
+            "  ",
+            "\u{3000}",
+            "\u{200b}",
+            "❤",
+            "\u{0336}",
+            "a",
+            "b",
+            "1",
+            "q",
+            "Q",
+            "号",
+            "卡",
+            "平台",
+            "-",
+            "。",
+            "İ",
+            "\u{1f1fb}",
+            "\u{e000}",
+            "\t",
+            "\n",
+            "Ѕ",
+            "가",
+            "が",
+            "𠀀",
+            "\u{10ffff}",
+            "é",
+            "ß",
+            "ǅ",
+            "\u{fdfa}",
+        ]);
+        prop_oneof![prop::collection::vec(pieces, 0..48).prop_map(|v| v.concat()), any::<String>()]
+    }
+
+    type Found = (Vec<(usize, usize, u32, View)>, Vec<(usize, usize)>);
+
+    fn found(m: &Matcher, text: &str, reference: bool) -> Found {
+        let (mut deny, mut allow) = (Vec::new(), Vec::new());
+        if reference {
+            m.collect_reference(text, &mut deny, &mut allow);
+        } else {
+            m.collect(text, &mut deny, &mut allow);
+        }
+        (deny.iter().map(|r| (r.start, r.last, r.term, r.view)).collect(), allow)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// The specialised scan loop sees exactly what the normaliser emits.
+        #[test]
+        fn collect_agrees_with_the_normaliser(s in text()) {
+            for m in [&*LEXICON_MATCHER, &*Matcher::builtin()] {
+                prop_assert_eq!(found(m, &s, false), found(m, &s, true));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Looking for ID-like tokens only near the candidates finds the same nearest token
+        /// as looking through the whole text.
+        #[test]
+        fn tokens_near_the_candidates_are_the_nearest(
+            s in prop_oneof![
+                text(),
+                prop::collection::vec(prop::sample::select(vec![
+                    "ab", "12", "3", " ", "  ", "-", "二", "五", "①", "⑽", "x", "微", "信", "\n", "é", "！", "Ⅻ",
+                ]), 0..64).prop_map(|v| v.concat())
+            ],
+            picks in prop::collection::vec((0usize..1000, 1usize..6), 1..4),
+            window in 0usize..30,
+            min_len in 1usize..7,
+        ) {
+            let bounds: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+            let spans: Vec<(usize, usize)> = picks
+                .iter()
+                .map(|&(a, n)| {
+                    let a = a % bounds.len();
+                    (bounds[a], bounds[(a + n).min(bounds.len() - 1)])
+                })
+                .filter(|(a, b)| a < b)
+                .collect();
+            let all = id_tokens(&s, min_len);
+            let near = id_tokens_near(&s, min_len, window, spans.iter().copied());
+            for &(start, end) in &spans {
+                let r = Raw { start, last: start, end, term: 0, view: View::Base, id_token: None };
+                prop_assert_eq!(nearest_token(&s, &all, &r, window), nearest_token(&s, &near, &r, window));
+            }
+            prop_assert!(near.iter().all(|t| all.contains(t)));
+        }
+    }
+
+    #[test]
+    fn every_view_finds_its_terms() {
+        let m = &*LEXICON_MATCHER;
+        let (deny, allow) = found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", false);
+        let views: Vec<View> = deny.iter().map(|d| d.3).collect();
+        assert!(views.contains(&View::Pinyin) && views.contains(&View::Numeric) && views.contains(&View::Base));
+        assert_eq!(allow.len(), 1);
+        assert_eq!((deny.clone(), allow.clone()), found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", true));
     }
 }
