@@ -136,6 +136,18 @@ impl Window {
         }
     }
 
+    /// Prefetches the first lines of what the window keeps on the heap.
+    fn prefetch_heap(&self) {
+        let p = match self {
+            Window::Distinct(Few::Many(m)) => m.as_ptr() as *const u8,
+            Window::Sample(Few::Many(v)) => v.as_ptr() as *const u8,
+            Window::Count(c) => c.as_ptr() as *const u8,
+            _ => return,
+        };
+        table::prefetch_line(p);
+        table::prefetch_line(p.wrapping_add(64));
+    }
+
     fn fits(&self, op: Op) -> bool {
         matches!(
             (self, op),
@@ -514,6 +526,14 @@ impl StateStore for MemoryStore {
         // so the cache misses overlap.
         for obs in observations {
             self.shards[shard_of(obs.key)].prefetch(obs.key);
+        }
+        // Then, once the slots have arrived (the first look waits for them all at once), what
+        // windows keep on the heap: member lists, samples, long rings.
+        for obs in observations {
+            let g = self.shards[shard_of(obs.key)].shard.lock();
+            if let Some(e) = g.entries.get(obs.key) {
+                e.window.prefetch_heap();
+            }
         }
         for (obs, slot) in observations.iter().zip(out.iter_mut()) {
             let b = bucket_of(ts_ms, obs.window.bucket_ms);

@@ -236,6 +236,18 @@ pub(crate) fn prefetch<V>(home: Home<V>, key: u64) {
     let _ = (home, key);
 }
 
+/// Asks the CPU to fetch the cache line of `p` (any address: see `prefetch`).
+#[inline]
+pub(crate) fn prefetch_line(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `prefetch`.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
