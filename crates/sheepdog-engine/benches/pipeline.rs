@@ -22,6 +22,10 @@ use sheepdog_policy::BuiltinPolicy;
 use sheepdog_sim::load::{write_load, LoadOptions};
 use sheepdog_state::{key_hash, member_hash, MemoryStore, MemoryStoreOptions, Observation, Op, StateStore, WindowSpec};
 
+// The allocator the `sheepdog` binary ships with, for the baseline and the pipeline alike.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const N: u64 = 20_000;
 /// Registrations already in the store before the registration benches time theirs.
 const WARM: u64 = 60_000;

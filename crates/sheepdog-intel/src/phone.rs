@@ -262,7 +262,8 @@ impl PhoneBuilder {
             segments,
             segment_index,
             segment_lengths: lengths,
-            prefixes: self.prefixes,
+            prefixes: PrefixTable::new(&self.prefixes),
+            card_operators: (0..=8u8).map(|c| Arc::from(card(c).0)).collect(),
             locations: self
                 .locations
                 .into_iter()
@@ -288,12 +289,43 @@ pub(crate) struct PhoneIntel {
     segment_index: HashMap<u64, usize>,
     /// Longest and shortest segment prefixes.
     segment_lengths: (usize, usize),
-    prefixes: Vec<(u32, u16, u8)>,
+    prefixes: PrefixTable,
+    /// Operator names of the 7-digit table's card types, shared (no allocation per lookup).
+    card_operators: Vec<Arc<str>>,
     locations: HashMap<u16, (Arc<str>, Arc<str>)>,
     receive_sms: HashMap<u64, (i32, i32)>,
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// The 7-digit prefix table indexed directly by prefix (one memory access instead of a binary
+/// search's ~20): `cells[prefix - base]` holds `location << 8 | card type`, `ABSENT_CELL` where
+/// the table has no row. Mainland prefixes span 130xxxx–199xxxx: 2.8 MB.
+struct PrefixTable {
+    base: u32,
+    cells: Vec<u32>,
+}
+
+const ABSENT_CELL: u32 = u32::MAX;
+
+impl PrefixTable {
+    /// From rows sorted and unique by prefix (7-digit numbers: the span is bounded).
+    fn new(rows: &[(u32, u16, u8)]) -> Self {
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return PrefixTable { base: 0, cells: Vec::new() };
+        };
+        let mut cells = vec![ABSENT_CELL; (last.0 - first.0) as usize + 1];
+        for &(p, loc, card) in rows {
+            cells[(p - first.0) as usize] = u32::from(loc) << 8 | u32::from(card);
+        }
+        PrefixTable { base: first.0, cells }
+    }
+
+    fn get(&self, prefix: u32) -> Option<(u16, u8)> {
+        let cell = *self.cells.get(prefix.checked_sub(self.base)? as usize)?;
+        (cell != ABSENT_CELL).then_some(((cell >> 8) as u16, cell as u8))
+    }
+}
 
 /// `card_type` of the 7-digit table: operator name and MVNO flag.
 fn card(card: u8) -> (&'static str, bool) {
@@ -316,7 +348,7 @@ impl PhoneIntel {
     }
 
     pub(crate) fn approx_bytes(&self) -> usize {
-        self.prefixes.capacity() * 8
+        self.prefixes.cells.capacity() * 4
             + self.receive_sms.capacity() * 17
             + self.segments.len() * 64
             + self.locations.len() * 64
@@ -339,12 +371,13 @@ impl PhoneIntel {
         };
         if national.len() == 11 {
             if let Ok(p7) = national[..7].parse::<u32>() {
-                if let Ok(i) = self.prefixes.binary_search_by_key(&p7, |p| p.0) {
-                    let (_, loc, card_type) = self.prefixes[i];
-                    let (op, mvno) = card(card_type);
+                if let Some((loc, card_type)) = self.prefixes.get(p7) {
+                    let (_, mvno) = card(card_type);
                     facts.mvno |= mvno;
                     if facts.operator.is_none() {
-                        facts.operator = Some(Arc::from(op));
+                        // Card types past the table's read as 0, "unknown", as `card` does.
+                        let i = if usize::from(card_type) < self.card_operators.len() { card_type } else { 0 };
+                        facts.operator = self.card_operators.get(usize::from(i)).cloned();
                     }
                     // The segment rules decide the class: the 7-digit table mistypes some blocks
                     // (1349 satellite as a Mobile MVNO, 1700-1702 as Telecom); its flag is kept.
