@@ -144,25 +144,7 @@ enum Command {
     },
 }
 
-/// mimalloc hands freed memory back to the OS after a delay; the engine's window tables double
-/// as state grows and per-event buffers churn, so the next allocations faulted the same pages
-/// back in (zeroing whole huge pages): a third of `sheepdog score`'s time on 200k events. A
-/// long-lived engine keeps what it freed for reuse instead, as a cache should. An operator's
-/// `MIMALLOC_PURGE_DELAY` still wins.
-fn keep_freed_memory() {
-    /// `mi_option_purge_delay`: index 15 of `mi_option_t` in the v2 and v3 `mimalloc.h` shipped
-    /// by libmimalloc-sys 0.1 (the Rust crate does not name it).
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
-    }
-    // SAFETY: sets one of mimalloc's global options (an atomic store) before any other thread
-    // runs; the option only changes when freed memory is returned to the OS.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
-}
-
 fn main() -> ExitCode {
-    keep_freed_memory();
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Serve { .. } => "info",
