@@ -527,12 +527,18 @@ impl StateStore for MemoryStore {
         for obs in observations {
             self.shards[shard_of(obs.key)].prefetch(obs.key);
         }
-        // Then, once the slots have arrived (the first look waits for them all at once), what
-        // windows keep on the heap: member lists, samples, long rings.
+        // Then, once those lines have arrived (the first look waits for them all at once): what
+        // present windows keep on the heap (member lists, samples, long rings), and for new keys
+        // the slot they will take, which is past their home when home is taken.
         for obs in observations {
             let g = self.shards[shard_of(obs.key)].shard.lock();
-            if let Some(e) = g.entries.get(obs.key) {
-                e.window.prefetch_heap();
+            match g.entries.probe(obs.key) {
+                Ok(i) => {
+                    if let Some((_, e)) = g.entries.at(i) {
+                        e.window.prefetch_heap();
+                    }
+                }
+                Err(i) => g.entries.prefetch_slot(i),
             }
         }
         for (obs, slot) in observations.iter().zip(out.iter_mut()) {

@@ -78,15 +78,27 @@ impl<V> Table<V> {
 
     /// Slot index of `key`, if present.
     pub fn find(&self, key: u64) -> Option<usize> {
+        self.probe(key).ok()
+    }
+
+    /// `Ok(slot)` of `key`, or `Err(slot)` where an insert would put it now.
+    pub fn probe(&self, key: u64) -> Result<usize, usize> {
         let key = stored(key);
         let mask = self.mask();
         let mut i = key as usize & mask;
         loop {
             match self.keys[i] {
-                k if k == key => return Some(i),
-                EMPTY => return None,
+                k if k == key => return Ok(i),
+                EMPTY => return Err(i),
                 _ => i = (i + 1) & mask,
             }
+        }
+    }
+
+    /// Prefetches the value slot `i` (see `prefetch`).
+    pub fn prefetch_slot(&self, i: usize) {
+        if let Some(slot) = self.values.get(i) {
+            prefetch_line(slot as *const Slot<V> as *const u8);
         }
     }
 
