@@ -3,6 +3,7 @@
 //! - `pipeline`: parse, decide (enrich, windows, policy, idempotency) and serialise, with no
 //!   intelligence loaded;
 //! - `pipeline_with_intel`: the same with the full shipped intelligence (`intel/`);
+//!   `pipeline_with_intel_warm` on an engine that has decided 60,000 earlier events first;
 //! - `state_observe`: the state store alone, for five windows of one registration;
 //! - `registration_enrich` / `registration_features`: a registration with every field the
 //!   built-in features read (phone, device, IP, account, profile, session, identity), enriched
@@ -35,9 +36,20 @@ fn main() {
 }
 
 fn events() -> Vec<Vec<u8>> {
+    load(LoadOptions { count: N, ..LoadOptions::default() })
+}
+
+fn load(options: LoadOptions) -> Vec<Vec<u8>> {
     let mut buf = Vec::new();
-    write_load(&LoadOptions { count: N, ..LoadOptions::default() }, &mut buf).unwrap();
+    write_load(&options, &mut buf).unwrap();
     buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
+}
+
+/// Traffic of the same population before the timed events (other ids, earlier times): a warm
+/// engine's state, as a running server's.
+fn warm_events() -> Vec<Vec<u8>> {
+    let d = LoadOptions::default();
+    load(LoadOptions { count: WARM, seed: 2, start_ms: d.start_ms - WARM as i64 * i64::from(d.gap_ms), ..d })
 }
 
 fn allow(id: String) -> Decision {
@@ -71,9 +83,11 @@ fn baseline_parse_serialize(b: Bencher) {
     });
 }
 
-/// Parse, decide and serialise every event on a fresh engine per sample.
-fn run_pipeline(b: Bencher, intel: Option<Arc<sheepdog_intel::Intel>>) {
+/// Parse, decide and serialise every event on a fresh engine per sample (warmed with `WARM`
+/// earlier events first when `warm`).
+fn run_pipeline(b: Bencher, intel: Option<Arc<sheepdog_intel::Intel>>, warm: bool) {
     let events = events();
+    let warm = if warm { warm_events() } else { Vec::new() };
     let mut out = Vec::with_capacity(1 << 20);
     b.counter(divan::counter::ItemsCount::new(events.len()))
         .with_inputs(|| {
@@ -84,6 +98,10 @@ fn run_pipeline(b: Bencher, intel: Option<Arc<sheepdog_intel::Intel>>) {
             );
             if let Some(i) = &intel {
                 e.set_intel(i.clone());
+            }
+            for raw in &warm {
+                let ev = parse_event(raw).unwrap();
+                e.decide(&ev, raw, 0, false).unwrap();
             }
             e
         })
@@ -102,7 +120,7 @@ fn run_pipeline(b: Bencher, intel: Option<Arc<sheepdog_intel::Intel>>) {
 
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn pipeline(b: Bencher) {
-    run_pipeline(b, None);
+    run_pipeline(b, None, false);
 }
 
 fn intel() -> Arc<sheepdog_intel::Intel> {
@@ -113,7 +131,14 @@ fn intel() -> Arc<sheepdog_intel::Intel> {
 
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn pipeline_with_intel(b: Bencher) {
-    run_pipeline(b, Some(intel()));
+    run_pipeline(b, Some(intel()), false);
+}
+
+/// The same on an engine that has decided 60,000 earlier events of the same population first
+/// (its tables grown, its users partly known): steady state, as a running server.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn pipeline_with_intel_warm(b: Bencher) {
+    run_pipeline(b, Some(intel()), true);
 }
 
 #[divan::bench(sample_count = 20, sample_size = 1)]
