@@ -446,6 +446,17 @@ impl Engine {
     /// features have a value.
     #[doc(hidden)]
     pub fn run_stages(&self, event: &Event, ts: i64, features: bool) -> usize {
+        self.stages(event, ts, features, |s| s.features.iter().flatten().count() + s.signals.len())
+    }
+
+    /// Enriches an event and updates its features, returning what the policy would be given
+    /// (signals and feature values): the benchmarks' way to cost the policy stage alone.
+    #[doc(hidden)]
+    pub fn policy_input(&self, event: &Event, ts: i64) -> (Vec<Signal>, Vec<Option<f64>>) {
+        self.stages(event, ts, true, |s| (s.signals.clone(), s.features.clone()))
+    }
+
+    fn stages<R>(&self, event: &Event, ts: i64, features: bool, then: impl FnOnce(&Scratch) -> R) -> R {
         let loaded = self.loaded.read().clone();
         let intel = self.intel.read().clone();
         let text = self.text.read().clone();
@@ -455,22 +466,7 @@ impl Engine {
             if features {
                 self.features(&loaded, event, ts, true, s);
             }
-            s.features.iter().flatten().count() + s.signals.len()
-        })
-    }
-
-    /// Enriches an event and updates its features, returning what the policy would be given
-    /// (signals and feature values): the benchmarks' way to cost the policy stage alone.
-    #[doc(hidden)]
-    pub fn policy_input(&self, event: &Event, ts: i64) -> (Vec<Signal>, Vec<Option<f64>>) {
-        let loaded = self.loaded.read().clone();
-        let intel = self.intel.read().clone();
-        let text = self.text.read().clone();
-        SCRATCH.with(|s| {
-            let s = &mut *s.borrow_mut();
-            enrich::enrich_with_text(event, &self.options.enrich, &intel, Some(&text), ts, &mut s.keys, &mut s.signals);
-            self.features(&loaded, event, ts, true, s);
-            (s.signals.clone(), s.features.clone())
+            then(s)
         })
     }
 
