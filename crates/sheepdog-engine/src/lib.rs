@@ -209,6 +209,7 @@ pub struct Engine {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    static JSON_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Engine {
@@ -374,13 +375,18 @@ impl Engine {
                 (d, f)
             });
             decision.latency_us = started.elapsed().as_micros() as u64;
-            let json: StoredDecision = match serde_json::to_vec(&decision) {
-                Ok(json) => Arc::from(json),
-                Err(e) => {
-                    failure = Some(EngineError::Replay { seq: 0, message: e.to_string() });
-                    Arc::from(&b"{}"[..])
+            // Serialised into a reused buffer, then copied once into the shared decision.
+            let json: StoredDecision = JSON_BUF.with(|buf| {
+                let buf = &mut *buf.borrow_mut();
+                buf.clear();
+                match serde_json::to_writer(&mut *buf, &decision) {
+                    Ok(()) => Arc::from(&buf[..]),
+                    Err(e) => {
+                        failure = Some(EngineError::Replay { seq: 0, message: e.to_string() });
+                        Arc::from(&b"{}"[..])
+                    }
                 }
-            };
+            });
             if let Some(j) = &self.journal {
                 match j.append_with_features(received_ms, raw, &json, features_json.as_deref()) {
                     Ok(seq) => durable_seq = Some(seq),

@@ -71,19 +71,30 @@ pub fn normalize_email(email: &str) -> Option<(String, String)> {
     if domain == "googlemail.com" {
         domain = "gmail.com".to_string();
     }
-    let mut local = local.to_lowercase();
-    if PLUS_PROVIDERS.contains(&domain.as_str()) {
-        if let Some(plus) = local.find('+') {
-            local.truncate(plus);
+    let plus = PLUS_PROVIDERS.contains(&domain.as_str());
+    let gmail = domain == "gmail.com";
+    // The key is built in one string: the local part lowercased, cut at `+` where the provider
+    // ignores what follows, without dots at Gmail, then `@domain`.
+    let mut key = String::with_capacity(local.len() + 1 + domain.len());
+    if local.is_ascii() {
+        key.extend(local.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        key.push_str(&local.to_lowercase());
+    }
+    if plus {
+        if let Some(i) = key.find('+') {
+            key.truncate(i);
         }
     }
-    if domain == "gmail.com" {
-        local.retain(|c| c != '.');
+    if gmail {
+        key.retain(|c| c != '.');
     }
-    if local.is_empty() {
+    if key.is_empty() {
         return None;
     }
-    Some((format!("{local}@{domain}"), domain))
+    key.push('@');
+    key.push_str(&domain);
+    Some((key, domain))
 }
 
 #[derive(Default)]
@@ -190,7 +201,8 @@ impl EmailIntel {
         let (normalized, domain) = normalize_email(email)?;
         let mut facts = EmailFacts {
             normalized,
-            domain: domain.clone(),
+            // Filled at the end: the loop below borrows `domain`.
+            domain: String::new(),
             disposable: None,
             disposable_broad: None,
             relay: None,
@@ -230,6 +242,7 @@ impl EmailIntel {
         if facts.disposable.is_some() || facts.relay.is_some() {
             facts.disposable_broad = None;
         }
+        facts.domain = domain;
         Some(facts)
     }
 
@@ -250,5 +263,8 @@ mod tests {
         assert_eq!(normalize_email("a.b+x@example.com").unwrap().0, "a.b+x@example.com");
         assert_eq!(normalize_email("+x@gmail.com"), None);
         assert_eq!(normalize_email("nobody"), None);
+        // Non-ASCII local parts lowercase as `str::to_lowercase` does (final sigma included).
+        let key = format!("{}@example.com", "ÄB.Σ+x".to_lowercase());
+        assert_eq!(normalize_email(" ÄB.Σ+x@Example.COM. ").unwrap(), (key, "example.com".into()));
     }
 }

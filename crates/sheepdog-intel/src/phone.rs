@@ -442,11 +442,29 @@ impl PhoneIntel {
     }
 
     pub(crate) fn lookup(&self, raw: &str, region: &str, block_suffix: usize, now_ms: i64) -> Option<PhoneFacts> {
-        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        // The digits, on the stack for any real number (a longer input takes the heap).
+        let mut buf = [0u8; 32];
+        let mut n = 0;
+        for b in raw.bytes().filter(u8::is_ascii_digit) {
+            if n == buf.len() {
+                n = usize::MAX;
+                break;
+            }
+            buf[n] = b;
+            n += 1;
+        }
+        let long: String;
+        let digits: &str = match buf.get(..n) {
+            Some(d) => std::str::from_utf8(d).unwrap_or_default(),
+            None => {
+                long = raw.chars().filter(char::is_ascii_digit).collect();
+                &long
+            }
+        };
         if digits.is_empty() {
             return None;
         }
-        if let Some(national) = Self::cn_mobile_national(raw, region, &digits) {
+        if let Some(national) = Self::cn_mobile_national(raw, region, digits) {
             // Only valid prefixes take the fast path: libphonenumber reads some invalid national
             // strings as other countries' numbers, and invalid numbers are rare enough.
             if let Some((valid @ true, number_type)) = self.cn_mobile_verdict(national) {
@@ -465,7 +483,7 @@ impl PhoneIntel {
                 });
             }
         }
-        self.lookup_slow(raw, &digits, region, block_suffix, now_ms)
+        self.lookup_slow(raw, digits, region, block_suffix, now_ms)
     }
 
     /// Through libphonenumber, for any number.

@@ -91,6 +91,12 @@ fn number_types_and_validity_come_from_libphonenumber() {
     assert_eq!(gb_voip.number_type, NumberType::Voip);
     let invalid = intel().phone("+86123", "CN", 4, NOW).unwrap();
     assert!(!invalid.valid);
+    // Digits past the stack buffer take the heap: the same answer as any invalid number.
+    let long = intel().phone(&"9".repeat(40), "CN", 4, NOW).unwrap();
+    assert!(!long.valid);
+    assert!(long.e164.ends_with(&"9".repeat(40)), "{}", long.e164);
+    let spaced = intel().phone("+86 138-0013-8000", "CN", 4, NOW).unwrap();
+    assert_eq!(spaced.e164, "+8613800138000");
 }
 
 #[test]
