@@ -33,25 +33,31 @@ impl ReasonDef {
 
     /// A reason instance with a weight, a value for `{value}` and a detail for `{detail}`.
     pub fn reason_full(&'static self, weight: i32, value: Option<f64>, detail: Option<&str>) -> Reason {
-        let mut message = self.sentence.to_string();
-        if let Some(v) = value {
-            if message.contains("{value}") {
-                message = message.replace("{value}", &format_value(v));
+        // One string, written once: `{value}` (when there is one) and `{detail}` filled in.
+        let mut message = String::with_capacity(self.sentence.len() + detail.map_or(8, str::len));
+        let mut rest = self.sentence;
+        while let Some(i) = rest.find('{') {
+            message.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            if let (Some(v), Some(after)) = (value, tail.strip_prefix("{value}")) {
+                write_value(&mut message, v);
+                rest = after;
+            } else if let Some(after) = tail.strip_prefix("{detail}") {
+                message.push_str(detail.unwrap_or("unknown"));
+                rest = after;
+            } else {
+                message.push('{');
+                rest = &tail[1..];
             }
         }
-        if message.contains("{detail}") {
-            message = message.replace("{detail}", detail.unwrap_or("unknown"));
-        }
+        message.push_str(rest);
         Reason { code: Cow::Borrowed(self.code), message, weight }
     }
 }
 
-fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.2}")
-    }
+fn write_value(out: &mut String, v: f64) {
+    use std::fmt::Write;
+    let _ = if v.fract() == 0.0 && v.abs() < 1e15 { write!(out, "{}", v as i64) } else { write!(out, "{v:.2}") };
 }
 
 macro_rules! reasons {
@@ -259,6 +265,30 @@ mod tests {
             );
             assert!(def.weight >= 0 && def.weight <= 100, "{} weight", def.code);
             assert!(!def.sentence.ends_with('.'), "{} sentence ends with a period", def.code);
+        }
+    }
+
+    #[test]
+    fn sentences_fill_in_as_plain_replacement_would() {
+        let reference = |def: &ReasonDef, value: Option<f64>, detail: Option<&str>| {
+            let mut m = def.sentence.to_string();
+            if let Some(v) = value {
+                let v = if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.2}") };
+                m = m.replace("{value}", &v);
+            }
+            m.replace("{detail}", detail.unwrap_or("unknown"))
+        };
+        for def in REGISTRY {
+            for value in [None, Some(7.0), Some(0.125), Some(-3.0)] {
+                for detail in [None, Some("segment 1700, {value} {detail} {x"), Some("")] {
+                    assert_eq!(
+                        def.reason_full(5, value, detail).message,
+                        reference(def, value, detail),
+                        "{}",
+                        def.code
+                    );
+                }
+            }
         }
     }
 
