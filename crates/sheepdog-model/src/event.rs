@@ -400,9 +400,10 @@ fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 
 /// Parses one event from JSON bytes.
 pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
-    if simdutf8::basic::from_utf8(bytes).is_err() {
+    // Validated once, here: the parser below then reads a `str` and checks no string again.
+    let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
         return Err(EventError::new(ErrorCode::InvalidJson, None, "the event is not valid UTF-8"));
-    }
+    };
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err();
         return Err(if syntax {
@@ -412,11 +413,11 @@ pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
         });
     }
     // Fast path without path tracking; on failure, parse again to name the field.
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_str(text);
     let raw = match RawEvent::deserialize(&mut de) {
         Ok(raw) => raw,
         Err(_) => {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let mut de = serde_json::Deserializer::from_str(text);
             return Err(match serde_path_to_error::deserialize::<_, RawEvent>(&mut de) {
                 Err(e) => serde_error(e),
                 Ok(_) => EventError::new(ErrorCode::InvalidJson, None, "malformed JSON"),
