@@ -148,7 +148,7 @@ fn device_id_reset_on_stable_hardware() {
 fn registration_burst_from_one_hardware() {
     let e = engine();
     let mut d = None;
-    for i in 0..3 {
+    for i in 0..6 {
         d = Some(decide(
             &e,
             reg(
@@ -162,7 +162,23 @@ fn registration_burst_from_one_hardware() {
         ));
     }
     assert!(codes(&d.unwrap()).contains(&"device.registration_burst"));
-    // Near miss: two registrations on one device an hour and a half apart.
+    // Near misses: a family of five signing up on one tablet within the hour; two registrations
+    // on one device an hour and a half apart.
+    let e = engine();
+    for i in 0..5 {
+        let d = decide(
+            &e,
+            reg(
+                T0 + i * 5 * MIN,
+                &format!("+8613{:09}", 700 + i * 104_729),
+                "dev-tablet",
+                "fp-tablet",
+                "198.51.100.3",
+                &format!("f{i}"),
+            ),
+        );
+        assert!(!codes(&d).contains(&"device.registration_burst"), "family member {i}");
+    }
     let e = engine();
     for i in 0..2 {
         let d = decide(
