@@ -535,6 +535,10 @@ impl Engine {
         explain: Option<&mut Option<BTreeMap<String, f64>>>,
     ) -> Decision {
         let mut verdict = Verdict::default();
+        // Nothing of the previous event on this thread may leak into this one (the decision log
+        // writes these features).
+        s.features.clear();
+        s.signals.clear();
         if event.event_type != EventType::Label {
             let intel = self.intel.read().clone();
             let text = self.text.read().clone();

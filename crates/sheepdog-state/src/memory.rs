@@ -113,7 +113,8 @@ struct Seen {
     prev: i64,
 }
 
-/// Rings up to this long keep 16-bit buckets inline (a bucket saturates at 65,535 events).
+/// Rings up to this long keep 16-bit buckets inline; a bucket about to pass 65,535 moves its
+/// ring to 32-bit buckets on the heap.
 const SMALL_RING: usize = 16;
 
 /// A key's window. Every variant fits in 32 bytes so that an entry is one cache line: short
@@ -292,6 +293,13 @@ pub(crate) fn key_overhead() -> usize {
     KEY_OVERHEAD
 }
 
+/// The key an observation is stored under: the table keeps 0 for empty slots and stores a
+/// key of 0 as another value; the store does the same before choosing the shard, so that the
+/// key read back from the table (snapshots) lands in the same shard.
+fn key_of(obs: &Observation) -> u64 {
+    table::stored(obs.key)
+}
+
 /// Shard of a key hash. Middle bits: the tables inside a shard use the low bits (bucket) and
 /// the top 7 bits (control byte) of the same hash, which must stay random within a shard.
 fn shard_of(hash: u64) -> usize {
@@ -334,14 +342,22 @@ impl Shard {
         let mut evicted = 0;
         while self.bytes > budget && self.entries.len() > 1 {
             let mut victim: Option<(usize, i64)> = None;
-            for _ in 0..EVICTION_SAMPLE.min(self.entries.len()) {
-                let Some(i) = self.entries.random_slot(xorshift(&mut self.rng)) else { break };
-                let Some((k, e)) = self.entries.at(i) else { continue };
-                if k == keep {
-                    continue;
+            let consider = |i: usize, victim: &mut Option<(usize, i64)>| match self.entries.at(i) {
+                Some((k, e)) if k != keep && victim.is_none_or(|(_, t)| e.last_touch < t) => {
+                    *victim = Some((i, e.last_touch))
                 }
-                if victim.is_none_or(|(_, t)| e.last_touch < t) {
-                    victim = Some((i, e.last_touch));
+                _ => {}
+            };
+            let rng = &mut self.rng;
+            for _ in 0..EVICTION_SAMPLE.min(self.entries.len()) {
+                if let Some(i) = self.entries.random_slot(|| xorshift(rng)) {
+                    consider(i, &mut victim);
+                }
+            }
+            if victim.is_none() {
+                // Every draw missed or hit the key being written: take the first other key.
+                if let Some(i) = self.entries.occupied().find(|&i| self.entries.at(i).is_some_and(|(k, _)| k != keep)) {
+                    consider(i, &mut victim);
                 }
             }
             let Some((i, _)) = victim else { break };
@@ -525,14 +541,14 @@ impl StateStore for MemoryStore {
         // Nearly every window of an event is cold: fetch them all before touching the first,
         // so the cache misses overlap.
         for obs in observations {
-            self.shards[shard_of(obs.key)].prefetch(obs.key);
+            self.shards[shard_of(key_of(obs))].prefetch(key_of(obs));
         }
         // Then, once those lines have arrived (the first look waits for them all at once): what
         // present windows keep on the heap (member lists, samples, long rings), and for new keys
         // the slot they will take, which is past their home when home is taken.
         for obs in observations {
-            let g = self.shards[shard_of(obs.key)].shard.lock();
-            match g.entries.probe(obs.key) {
+            let g = self.shards[shard_of(key_of(obs))].shard.lock();
+            match g.entries.probe(key_of(obs)) {
                 Ok(i) => {
                     if let Some((_, e)) = g.entries.at(i) {
                         e.window.prefetch_heap();
@@ -543,11 +559,11 @@ impl StateStore for MemoryStore {
         }
         for (obs, slot) in observations.iter().zip(out.iter_mut()) {
             let b = bucket_of(ts_ms, obs.window.bucket_ms);
-            let cell = &self.shards[shard_of(obs.key)];
+            let cell = &self.shards[shard_of(key_of(obs))];
             let mut shard = cell.shard.lock();
             let shard = &mut *shard;
             if !update || !obs.op.records() {
-                *slot = match shard.entries.get(obs.key) {
+                *slot = match shard.entries.get(key_of(obs)) {
                     // In an updating call, a non-recording reader follows the observation that
                     // recorded this event.
                     Some(e) if e.window.fits(obs.op) => read_window(e, obs.op, ts_ms, b, obs.window, update),
@@ -557,7 +573,8 @@ impl StateStore for MemoryStore {
             }
             let ring = self.ring_len(obs.window);
             // One probe of the table whether the key exists or not.
-            let (entry, inserted) = shard.entries.get_or_insert_with(obs.key, || Entry::new(ts_ms, b, ring, obs.op));
+            let (entry, inserted) =
+                shard.entries.get_or_insert_with(key_of(obs), || Entry::new(ts_ms, b, ring, obs.op));
             if inserted {
                 shard.bytes += entry.bytes();
             }
@@ -576,11 +593,10 @@ impl StateStore for MemoryStore {
             *slot = read_window(entry, obs.op, ts_ms, b, obs.window, true);
             let after = entry.bytes();
             shard.bytes = (shard.bytes + after).saturating_sub(before);
-            if inserted {
-                cell.publish(shard);
-            }
+            // Also when an update of a present key grew the table (growth is checked first).
+            cell.publish(shard);
             if shard.bytes > budget {
-                let n = shard.evict_until(budget, obs.key);
+                let n = shard.evict_until(budget, key_of(obs));
                 if n > 0 {
                     self.evictions.fetch_add(n, Ordering::Relaxed);
                 }
@@ -668,10 +684,10 @@ impl StateStore for MemoryStore {
                 return Err(StoreError::new(StoreErrorKind::Corrupt, "snapshot holds a malformed window"));
             }
             let window = match e.window {
-                SnapWindow::Count(c) if c.len() <= SMALL_RING => {
+                SnapWindow::Count(c) if c.len() <= SMALL_RING && c.iter().all(|&v| v <= u32::from(u16::MAX)) => {
                     let mut cells = [0u16; SMALL_RING];
                     for (cell, v) in cells.iter_mut().zip(c) {
-                        *cell = v.min(u32::from(u16::MAX)) as u16;
+                        *cell = v as u16;
                     }
                     Window::CountSmall(cells)
                 }
@@ -700,6 +716,12 @@ impl MemoryStore {
     /// Records one observation at bucket `b` (inside the ring).
     fn record(&self, entry: &mut Entry, obs: &Observation, ts_ms: i64, b: i64) {
         let ring_i = i64::from(entry.ring);
+        // A 16-bit bucket about to overflow: the ring moves to 32-bit buckets on the heap.
+        if let Window::CountSmall(c) = &entry.window {
+            if c[b.rem_euclid(ring_i) as usize] == u16::MAX {
+                entry.window = Window::Count(c[..entry.ring as usize].iter().map(|&x| u32::from(x)).collect());
+            }
+        }
         match (&mut entry.window, obs.op) {
             (Window::Count(c), _) => {
                 let cell = &mut c[b.rem_euclid(ring_i) as usize];
@@ -821,4 +843,24 @@ struct SnapEntry {
 struct Snapshot {
     windows: Vec<(u64, SnapEntry)>,
     ids: Vec<(u64, i64, Vec<u8>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eviction_finds_the_one_other_key() {
+        // Two keys, the one being written and one other, over a budget of nothing: the other goes,
+        // whatever the random draws and wherever the two keys sit in the table.
+        for round in 0..200u64 {
+            let mut shard = Shard { rng: 0x9E37_79B9_7F4A_7C15 ^ (round + 1), ..Shard::default() };
+            let op = Op::Count;
+            let (keep, other) = (round % 16 + 1, (round * 7 + 3) % 16 + 17);
+            shard.insert(keep, Entry::new(2_000, 0, 4, op));
+            shard.insert(other, Entry::new(1_000, 0, 4, op));
+            assert_eq!(shard.evict_until(0, keep), 1, "round {round}");
+            assert!(shard.entries.get(keep).is_some() && shard.entries.get(other).is_none(), "round {round}");
+        }
+    }
 }

@@ -15,7 +15,7 @@ const EMPTY: u64 = 0;
 const ZERO_KEY: u64 = 0x9E37_79B9_7F4A_7C15;
 const MIN_CAPACITY: usize = 16;
 
-fn stored(key: u64) -> u64 {
+pub(crate) fn stored(key: u64) -> u64 {
     if key == EMPTY {
         ZERO_KEY
     } else {
@@ -125,10 +125,12 @@ impl<V> Table<V> {
             match self.keys[i] {
                 k if k == key => break,
                 EMPTY => {
+                    // The value first: a panic in `make` leaves the table as it was.
+                    let value = make();
                     self.keys[i] = key;
                     // The slot is empty (its key is): write without reading (and dropping) what
                     // it held, which would wait for the cache line.
-                    std::mem::forget(std::mem::replace(&mut self.values[i], Slot(Some(make()))));
+                    std::mem::forget(std::mem::replace(&mut self.values[i], Slot(Some(value))));
                     self.len += 1;
                     let v = self.values[i].0.as_mut().expect("just inserted");
                     return (v, true);
@@ -184,17 +186,19 @@ impl<V> Table<V> {
         self.remove_at(i)
     }
 
-    /// An occupied slot near `seed` (the first at or after it), for eviction sampling.
-    pub fn random_slot(&self, seed: u64) -> Option<usize> {
+    /// A uniformly drawn occupied slot, for eviction sampling: up to 16 draws from `next`
+    /// (the table is at least 3/8 full after its first growth), `None` when all miss.
+    pub fn random_slot(&self, mut next: impl FnMut() -> u64) -> Option<usize> {
         if self.len == 0 {
             return None;
         }
         let mask = self.mask();
-        let mut i = seed as usize & mask;
-        while self.keys[i] == EMPTY {
-            i = (i + 1) & mask;
-        }
-        Some(i)
+        (0..16).map(|_| next() as usize & mask).find(|&i| self.keys[i] != EMPTY)
+    }
+
+    /// Occupied slots in table order (the eviction sampler's fallback).
+    pub fn occupied(&self) -> impl Iterator<Item = usize> + '_ {
+        self.keys.iter().enumerate().filter(|(_, &k)| k != EMPTY).map(|(i, _)| i)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u64, &V)> {
@@ -296,7 +300,9 @@ mod tests {
                     Step::Insert(k, v) => prop_assert_eq!(t.insert(k, v), m.insert(k, v)),
                     Step::Remove(k) => prop_assert_eq!(t.remove(k), m.remove(&k)),
                     Step::RemoveRandom(seed) => {
-                        if let Some(i) = t.random_slot(seed) {
+                        let mut x = seed | 1;
+                        let next = || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
+                        if let Some(i) = t.random_slot(next).or_else(|| t.occupied().next()) {
                             let k = if t.keys[i] == ZERO_KEY && m.contains_key(&0) { 0 } else { t.keys[i] };
                             prop_assert_eq!(t.remove_at(i), m.remove(&k));
                         } else {

@@ -489,3 +489,64 @@ fn key_hash_is_stable() {
     assert_eq!(crate::key_hash(7, b"+8613800138000"), h.digest());
     assert_eq!(crate::key_hash(7, b""), xxhash_rust::xxh3::Xxh3::with_seed(7 ^ 0x5348_4545_5044_4f47).digest());
 }
+
+#[test]
+fn short_rings_count_past_sixteen_bits() {
+    // A one-bucket window (inline 16-bit ring) and a 60-bucket one (heap ring) read the same.
+    let store = MemoryStore::new(opts());
+    let short = WindowSpec { bucket_ms: 3_600_000, buckets: 1 };
+    let long = WindowSpec { bucket_ms: 60_000, buckets: 60 };
+    let mut out = [0u32; 2];
+    for _ in 0..70_000 {
+        let obs = [
+            Observation { key: crate::key_hash(1, b"nat"), window: short, op: Op::Count },
+            Observation { key: crate::key_hash(2, b"nat"), window: long, op: Op::Count },
+        ];
+        store.observe(1_000, &obs, true, &mut out);
+    }
+    assert_eq!(out, [70_000, 70_000]);
+    // And across a snapshot.
+    let copy = MemoryStore::new(opts());
+    copy.import(&store.export().unwrap()).unwrap();
+    let peek = [
+        Observation { key: crate::key_hash(1, b"nat"), window: short, op: Op::Peek },
+        Observation { key: crate::key_hash(2, b"nat"), window: long, op: Op::Peek },
+    ];
+    copy.observe(1_000, &peek, false, &mut out);
+    assert_eq!(out, [70_000, 70_000]);
+}
+
+#[test]
+fn key_zero_survives_a_snapshot() {
+    let store = MemoryStore::new(opts());
+    let w = WindowSpec { bucket_ms: 60_000, buckets: 10 };
+    let mut out = [0u32];
+    for _ in 0..3 {
+        store.observe(1_000, &[Observation { key: 0, window: w, op: Op::Count }], true, &mut out);
+    }
+    let copy = MemoryStore::new(opts());
+    copy.import(&store.export().unwrap()).unwrap();
+    copy.observe(1_000, &[Observation { key: 0, window: w, op: Op::Peek }], false, &mut out);
+    assert_eq!(out, [3]);
+}
+
+#[test]
+fn eviction_always_finds_a_victim_in_a_small_shard() {
+    // Keys of one shard over its smallest budget (4 keys): each new key must evict another one,
+    // never itself, whatever the table's layout; the sampler's draws may all miss.
+    let floor = crate::memory::key_overhead() * 4;
+    for round in 0..100u64 {
+        let store = MemoryStore::new(MemoryStoreOptions { max_bytes: 1, ..opts() });
+        let w = WindowSpec { bucket_ms: 60_000, buckets: 10 };
+        let mut out = [0u32];
+        for i in 0..8u64 {
+            // Shard 0 (the shard is the hash's middle bits), slots spread by the low bits.
+            let key = ((round * 8 + i) << 40) | ((i * 5 + round) % 16 + 1);
+            store.observe(1_000 * i as i64, &[Observation { key, window: w, op: Op::Count }], true, &mut out);
+            let s = store.stats();
+            assert!(s.bytes as usize <= floor, "round {round}, key {i}: {s:?}");
+            store.observe(1_000 * i as i64, &[Observation { key, window: w, op: Op::Peek }], false, &mut out);
+            assert_eq!(out, [1], "round {round}: the key being written stays");
+        }
+    }
+}

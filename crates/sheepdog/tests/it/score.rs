@@ -217,7 +217,7 @@ fn backtest_replays_a_data_directorys_decision_log() {
     let state = dir.path().join("state");
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "version = 1\n[state]\ndecision_log_segments = 10\n").unwrap();
-    let evs = b"{\"id\":\"l1\",\"type\":\"login\",\"timestamp\":1764000000000,\"account_id\":\"u1\",\"ip\":\"1.2.3.4\",\"device\":{\"id\":\"a\",\"fingerprint\":\"f\",\"rooted\":true}}\n{\"id\":\"l2\",\"type\":\"login\",\"timestamp\":1764000001000}\n";
+    let evs = b"{\"id\":\"l1\",\"type\":\"login\",\"timestamp\":1764000000000,\"account_id\":\"u1\",\"ip\":\"1.2.3.4\",\"device\":{\"id\":\"a\",\"fingerprint\":\"f\",\"rooted\":true}}\n{\"id\":\"lab\",\"type\":\"label\",\"timestamp\":1764000000500,\"account_id\":\"u1\",\"attributes\":{\"label\":\"fraud\"}}\n{\"id\":\"l2\",\"type\":\"login\",\"timestamp\":1764000001000}\n";
     let (code, _, _) = score(&["--config", config.to_str().unwrap(), "--state", state.to_str().unwrap()], evs);
     assert_eq!(code, 0);
     // Every record of the decision log holds the event, its decision and the feature values
@@ -230,7 +230,7 @@ fn backtest_replays_a_data_directorys_decision_log() {
             records.extend(text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()));
         }
     }
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 3);
     let l1 = records.iter().find(|r| r["event"]["id"] == "l1").unwrap();
     assert_eq!(l1["decision"]["event_id"], "l1");
     let features = l1["features"].as_object().expect("features logged");
@@ -238,6 +238,8 @@ fn backtest_replays_a_data_directorys_decision_log() {
     assert_eq!(features["devices_per_ip_prefix_7d"], 1, "{features:?}");
     let l2 = records.iter().find(|r| r["event"]["id"] == "l2").unwrap();
     assert!(l2["features"].get("devices_per_ip_prefix_7d").is_none(), "a login without an IP has no IP features");
+    let lab = records.iter().find(|r| r["event"]["id"] == "lab").unwrap();
+    assert_eq!(lab["features"], serde_json::json!({}), "a label reads no features, nor the previous event's");
     assert!(features.values().all(Value::is_number), "{features:?}");
     let policy = dir.path().join("new.toml");
     std::fs::write(&policy, "version = 1\n[[rule]]\nid = \"rooted\"\nwhen = 'device.rooted'\naction = \"deny\"\n")
@@ -251,7 +253,7 @@ fn backtest_replays_a_data_directorys_decision_log() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["events"], 2);
+    assert_eq!(v["events"], 3);
     assert_eq!(v["old_policy"], "logged decisions");
     assert!(
         v["transitions"]
