@@ -119,7 +119,7 @@ enum Command {
         after_help = "Examples:\n  sheepdog sim --out ev.ndjson --truth truth.ndjson\n  sheepdog backtest --policy night.toml --events ev.ndjson --labels truth.ndjson\n  sheepdog backtest --policy new.toml --baseline old.toml --events recorded.ndjson --json\n\nEach policy runs on its own state, in event-time order. A progress bar shows on a terminal."
     )]
     Backtest(backtest_cmd::BacktestArgs),
-    /// Check a policy file: compile every rule and report all errors with their place
+    /// Policy files: check one (every rule compiled, every error with its place) or export the built-in default
     #[command(
         after_help = "Examples:\n  sheepdog policy check night.toml\n\nA policy file is a settings file of the built-in policy ([thresholds], [weights],\n[rules.<id>]) plus [lists], [[feature]] and [[rule]] tables; see GUIDE.md."
     )]
