@@ -83,6 +83,16 @@ fn baseline_parse_serialize(b: Bencher) {
     });
 }
 
+/// A fresh in-memory engine on the built-in policy, with the intelligence when given.
+fn builtin_engine(intel: Option<&Arc<sheepdog_intel::Intel>>) -> Engine {
+    let e =
+        Engine::in_memory(Arc::new(BuiltinPolicy::default()), MemoryStoreOptions::default(), EngineOptions::default());
+    if let Some(i) = intel {
+        e.set_intel(i.clone());
+    }
+    e
+}
+
 /// Parse, decide and serialise every event on a fresh engine per sample (warmed with `WARM`
 /// earlier events first when `warm`).
 fn run_pipeline(b: Bencher, intel: Option<Arc<sheepdog_intel::Intel>>, warm: bool) {
@@ -91,14 +101,7 @@ fn run_pipeline(b: Bencher, intel: Option<Arc<sheepdog_intel::Intel>>, warm: boo
     let mut out = Vec::with_capacity(1 << 20);
     b.counter(divan::counter::ItemsCount::new(events.len()))
         .with_inputs(|| {
-            let e = Engine::in_memory(
-                Arc::new(BuiltinPolicy::default()),
-                MemoryStoreOptions::default(),
-                EngineOptions::default(),
-            );
-            if let Some(i) = &intel {
-                e.set_intel(i.clone());
-            }
+            let e = builtin_engine(intel.as_ref());
             for raw in &warm {
                 let ev = parse_event(raw).unwrap();
                 e.decide(&ev, raw, 0, false).unwrap();
@@ -212,12 +215,7 @@ fn run_stages(b: Bencher, features: bool, warm: bool) {
     let intel = intel();
     b.counter(divan::counter::ItemsCount::new(events.len()))
         .with_inputs(|| {
-            let e = Engine::in_memory(
-                Arc::new(BuiltinPolicy::default()),
-                MemoryStoreOptions::default(),
-                EngineOptions::default(),
-            );
-            e.set_intel(intel.clone());
+            let e = builtin_engine(Some(&intel));
             for raw in &warm {
                 let ev = parse_event(raw).unwrap();
                 e.run_stages(&ev, ev.timestamp.map_or(0, |t| t.0), true);
@@ -234,11 +232,7 @@ fn run_stages(b: Bencher, features: bool, warm: bool) {
             engine
         });
     if features && warm.is_empty() {
-        let engine = Engine::in_memory(
-            Arc::new(BuiltinPolicy::default()),
-            MemoryStoreOptions::default(),
-            EngineOptions::default(),
-        );
+        let engine = builtin_engine(None);
         for raw in &events {
             let e = parse_event(raw).unwrap();
             engine.run_stages(&e, e.timestamp.map_or(0, |t| t.0), true);

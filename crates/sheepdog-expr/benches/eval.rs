@@ -162,6 +162,11 @@ fn hand_written_rule(rule: &str) -> Rule {
 #[divan::bench(args = RULES)]
 fn hand_written(b: Bencher, rule: &str) {
     let f = hand_written_rule(rule);
+    bench_against_program(b, rule, |e| f(e));
+}
+
+/// Times `f` over the events, after checking that it agrees with the compiled rule on each.
+fn bench_against_program(b: Bencher, rule: &str, f: impl Fn(&Vec<Value>) -> Option<bool>) {
     let events = events();
     // Both sides agree on every event before anything is timed.
     let program = compile(&source(rule), &schema(), Type::Bool).unwrap();
@@ -243,16 +248,5 @@ fn closure_tree_rule(rule: &str) -> Node {
 #[divan::bench(args = RULES)]
 fn closure_tree(b: Bencher, rule: &str) {
     let f = closure_tree_rule(rule);
-    let events = events();
-    let program = compile(&source(rule), &schema(), Type::Bool).unwrap();
-    for e in &events {
-        assert_eq!(f(e), program.eval_bool(e), "{rule} on {e:?}");
-    }
-    b.counter(ItemsCount::new(events.len())).bench_local(|| {
-        let mut fired = 0u32;
-        for e in &events {
-            fired += u32::from(black_box(&f)(e) == Some(true));
-        }
-        fired
-    });
+    bench_against_program(b, rule, |e| f(e));
 }

@@ -541,14 +541,16 @@ impl StateStore for MemoryStore {
         // Nearly every window of an event is cold: fetch them all before touching the first,
         // so the cache misses overlap.
         for obs in observations {
-            self.shards[shard_of(key_of(obs))].prefetch(key_of(obs));
+            let key = key_of(obs);
+            self.shards[shard_of(key)].prefetch(key);
         }
         // Then, once those lines have arrived (the first look waits for them all at once): what
         // present windows keep on the heap (member lists, samples, long rings), and for new keys
         // the slot they will take, which is past their home when home is taken.
         for obs in observations {
-            let g = self.shards[shard_of(key_of(obs))].shard.lock();
-            match g.entries.probe(key_of(obs)) {
+            let key = key_of(obs);
+            let g = self.shards[shard_of(key)].shard.lock();
+            match g.entries.probe(key) {
                 Ok(i) => {
                     if let Some((_, e)) = g.entries.at(i) {
                         e.window.prefetch_heap();
@@ -559,11 +561,12 @@ impl StateStore for MemoryStore {
         }
         for (obs, slot) in observations.iter().zip(out.iter_mut()) {
             let b = bucket_of(ts_ms, obs.window.bucket_ms);
-            let cell = &self.shards[shard_of(key_of(obs))];
+            let key = key_of(obs);
+            let cell = &self.shards[shard_of(key)];
             let mut shard = cell.shard.lock();
             let shard = &mut *shard;
             if !update || !obs.op.records() {
-                *slot = match shard.entries.get(key_of(obs)) {
+                *slot = match shard.entries.get(key) {
                     // In an updating call, a non-recording reader follows the observation that
                     // recorded this event.
                     Some(e) if e.window.fits(obs.op) => read_window(e, obs.op, ts_ms, b, obs.window, update),
@@ -573,8 +576,7 @@ impl StateStore for MemoryStore {
             }
             let ring = self.ring_len(obs.window);
             // One probe of the table whether the key exists or not.
-            let (entry, inserted) =
-                shard.entries.get_or_insert_with(key_of(obs), || Entry::new(ts_ms, b, ring, obs.op));
+            let (entry, inserted) = shard.entries.get_or_insert_with(key, || Entry::new(ts_ms, b, ring, obs.op));
             if inserted {
                 shard.bytes += entry.bytes();
             }
@@ -593,10 +595,12 @@ impl StateStore for MemoryStore {
             *slot = read_window(entry, obs.op, ts_ms, b, obs.window, true);
             let after = entry.bytes();
             shard.bytes = (shard.bytes + after).saturating_sub(before);
-            // Also when an update of a present key grew the table (growth is checked first).
-            cell.publish(shard);
+            if inserted {
+                // Only an insert grows the table.
+                cell.publish(shard);
+            }
             if shard.bytes > budget {
-                let n = shard.evict_until(budget, key_of(obs));
+                let n = shard.evict_until(budget, key);
                 if n > 0 {
                     self.evictions.fetch_add(n, Ordering::Relaxed);
                 }

@@ -113,32 +113,24 @@ impl<V> Table<V> {
     }
 
     /// The value of `key`, inserting `make()` first when absent; `true` when inserted. One
-    /// probe sequence either way.
+    /// probe sequence, unless the insert grows the table (only an insert does).
     pub fn get_or_insert_with(&mut self, key: u64, make: impl FnOnce() -> V) -> (&mut V, bool) {
+        let mut i = match self.probe(key) {
+            Ok(i) => return (self.values[i].0.as_mut().expect("occupied slot holds a value"), false),
+            Err(i) => i,
+        };
+        // The value first: a panic in `make` leaves the table as it was.
+        let value = make();
         if (self.len + 1) * 4 > self.keys.len() * 3 {
             self.grow();
+            i = self.probe(key).expect_err("absent before growing");
         }
-        let key = stored(key);
-        let mask = self.mask();
-        let mut i = key as usize & mask;
-        loop {
-            match self.keys[i] {
-                k if k == key => break,
-                EMPTY => {
-                    // The value first: a panic in `make` leaves the table as it was.
-                    let value = make();
-                    self.keys[i] = key;
-                    // The slot is empty (its key is): write without reading (and dropping) what
-                    // it held, which would wait for the cache line.
-                    std::mem::forget(std::mem::replace(&mut self.values[i], Slot(Some(value))));
-                    self.len += 1;
-                    let v = self.values[i].0.as_mut().expect("just inserted");
-                    return (v, true);
-                }
-                _ => i = (i + 1) & mask,
-            }
-        }
-        (self.values[i].0.as_mut().expect("occupied slot holds a value"), false)
+        self.keys[i] = stored(key);
+        // The slot is empty (its key is): write without reading (and dropping) what it held,
+        // which would wait for the cache line.
+        std::mem::forget(std::mem::replace(&mut self.values[i], Slot(Some(value))));
+        self.len += 1;
+        (self.values[i].0.as_mut().expect("just inserted"), true)
     }
 
     pub fn insert(&mut self, key: u64, value: V) -> Option<V> {

@@ -176,15 +176,15 @@ fn backtest_reports_changes_rule_hits_and_labelled_quality() {
     .unwrap();
     std::fs::write(&policy, "version = 1\n[[rule]]\nid = \"rooted\"\nwhen = 'device.rooted'\naction = \"review\"\n")
         .unwrap();
-    let out = Command::new(bin())
-        .args(["backtest", "--json", "--policy"])
-        .arg(&policy)
-        .arg("--events")
-        .arg(&events)
-        .arg("--labels")
-        .arg(&labels)
-        .output()
-        .unwrap();
+    let out = backtest(&[
+        "--json".as_ref(),
+        "--policy".as_ref(),
+        policy.as_ref(),
+        "--events".as_ref(),
+        events.as_ref(),
+        "--labels".as_ref(),
+        labels.as_ref(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["events"], 3);
@@ -198,15 +198,14 @@ fn backtest_reports_changes_rule_hits_and_labelled_quality() {
     assert_eq!(v["labelled"]["new"]["honest_friction"], 0.5);
     // Labels that do not line up with the events are an error naming the line.
     std::fs::write(&labels, "{\"id\":\"e1\",\"bad\":true}\n{\"id\":\"zz\",\"bad\":false}\n").unwrap();
-    let out = Command::new(bin())
-        .args(["backtest", "--policy"])
-        .arg(&policy)
-        .arg("--events")
-        .arg(&events)
-        .arg("--labels")
-        .arg(&labels)
-        .output()
-        .unwrap();
+    let out = backtest(&[
+        "--policy".as_ref(),
+        policy.as_ref(),
+        "--events".as_ref(),
+        events.as_ref(),
+        "--labels".as_ref(),
+        labels.as_ref(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("labels line 2"));
 }
@@ -244,13 +243,7 @@ fn backtest_replays_a_data_directorys_decision_log() {
     let policy = dir.path().join("new.toml");
     std::fs::write(&policy, "version = 1\n[[rule]]\nid = \"rooted\"\nwhen = 'device.rooted'\naction = \"deny\"\n")
         .unwrap();
-    let out = Command::new(bin())
-        .args(["backtest", "--json", "--policy"])
-        .arg(&policy)
-        .arg("--log")
-        .arg(&state)
-        .output()
-        .unwrap();
+    let out = backtest(&["--json".as_ref(), "--policy".as_ref(), policy.as_ref(), "--log".as_ref(), state.as_ref()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["events"], 3);
@@ -263,4 +256,9 @@ fn backtest_replays_a_data_directorys_decision_log() {
             .any(|x| x["from"] == "allow" && x["to"] == "deny" && x["events"] == 1),
         "{v}"
     );
+}
+
+/// Runs `sheepdog backtest ARGS`.
+fn backtest(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(bin()).arg("backtest").args(args).output().unwrap()
 }
