@@ -1,5 +1,6 @@
 //! The in-process pipeline against its baseline, measured in the same run:
-//! - `baseline_parse_serialize`: parse each event and serialise an allow decision for it;
+//! - `baseline_parse_serialize`: parse each event and serialise an allow decision for it (with the
+//!   same JSON writer as the engine);
 //! - `pipeline`: parse, decide (enrich, windows, policy, idempotency) and serialise, with no
 //!   intelligence loaded;
 //! - `pipeline_with_intel`: the same with the full shipped intelligence (`intel/`);
@@ -76,7 +77,7 @@ fn baseline_parse_serialize(b: Bencher) {
         out.clear();
         for raw in &events {
             let e = parse_event(raw).unwrap();
-            serde_json::to_writer(&mut out, &allow(e.id.map(|s| s.into_owned()).unwrap_or_default())).unwrap();
+            allow(e.id.map(|s| s.into_owned()).unwrap_or_default()).write_json(&mut out);
             out.push(b'\n');
         }
         black_box(out.len());

@@ -379,13 +379,8 @@ impl Engine {
             let json: StoredDecision = JSON_BUF.with(|buf| {
                 let buf = &mut *buf.borrow_mut();
                 buf.clear();
-                match serde_json::to_writer(&mut *buf, &decision) {
-                    Ok(()) => Arc::from(&buf[..]),
-                    Err(e) => {
-                        failure = Some(EngineError::Replay { seq: 0, message: e.to_string() });
-                        Arc::from(&b"{}"[..])
-                    }
-                }
+                decision.write_json(buf);
+                Arc::from(&buf[..])
             });
             if let Some(j) = &self.journal {
                 match j.append_with_features(received_ms, raw, &json, features_json.as_deref()) {
@@ -433,7 +428,9 @@ impl Engine {
             Some(map) => {
                 let mut d = (*decision).clone();
                 d.features = Some(map);
-                let json: StoredDecision = Arc::from(serde_json::to_vec(&d).unwrap_or_default());
+                let mut buf = Vec::with_capacity(1024);
+                d.write_json(&mut buf);
+                let json: StoredDecision = Arc::from(buf);
                 (Arc::new(d), json)
             }
             None => (decision, json),

@@ -154,13 +154,13 @@ pub struct Timestamp(pub i64);
 /// Device facts reported by the app's SDK.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Device<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub id: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub fingerprint: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub model: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub os: Option<Str<'a>>,
     pub emulator: Option<bool>,
     pub rooted: Option<bool>,
@@ -181,13 +181,13 @@ pub struct Session {
 /// Public profile fields.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Profile<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub nickname: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub bio: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub avatar_hash: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub gender: Option<Str<'a>>,
     pub birth_year: Option<i64>,
 }
@@ -309,34 +309,34 @@ struct RawSession {
 
 #[derive(Deserialize)]
 struct RawEvent<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     id: Option<Str<'a>>,
-    #[serde(rename = "type", borrow, default)]
+    #[serde(rename = "type", borrow, default, deserialize_with = "opt_str")]
     event_type: Option<Str<'a>>,
     timestamp: Option<RawTimestamp>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     account_id: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     phone: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     region: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     email: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     ip: Option<Str<'a>>,
     #[serde(borrow, default, deserialize_with = "map_only")]
     device: Option<Device<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     user_agent: Option<Str<'a>>,
     #[serde(default, deserialize_with = "map_only")]
     session: Option<RawSession>,
     #[serde(borrow, default, deserialize_with = "map_only")]
     profile: Option<Profile<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     identity_hash: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     text: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     campaign_id: Option<Str<'a>>,
     #[serde(borrow, default)]
     changed: Option<Vec<Str<'a>>>,
@@ -392,6 +392,45 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for MapOnly<T> {
         }
         d.deserialize_map(V(std::marker::PhantomData))
     }
+}
+
+/// An optional string that borrows from the input when it holds no escapes. serde's own
+/// `Option<Cow<str>>` always copies, `borrow` or not (serde-rs/serde#1497): ten allocations an
+/// event.
+fn opt_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Str<'a>>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Str<'de>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+            Ok(Str::Borrowed(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+            Ok(Str::Owned(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+            Ok(Str::Owned(v))
+        }
+    }
+    struct Optional;
+    impl<'de> Visitor<'de> for Optional {
+        type Value = Option<Str<'de>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(Text).map(Some)
+        }
+    }
+    d.deserialize_option(Optional)
 }
 
 fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {

@@ -1675,3 +1675,25 @@ proptest! {
         prop_assert_eq!(ev.session.unwrap().form_fill_ms, Some(x.round() as u32));
     }
 }
+
+#[test]
+fn strings_borrow_from_the_input_unless_escaped() {
+    use std::borrow::Cow;
+    let raw = br#"{"type":"login","account_id":"u1","phone":"+8613800138000","user_agent":"a\"b\u0041",
+        "device":{"id":"d1","model":"M\\1"},"profile":{"nickname":"Ann"}}"#;
+    let e = sheepdog_model::parse_event(raw).unwrap();
+    assert!(matches!(e.account_id, Some(Cow::Borrowed("u1"))), "{:?}", e.account_id);
+    assert!(matches!(e.phone, Some(Cow::Borrowed("+8613800138000"))), "{:?}", e.phone);
+    assert!(matches!(e.device_id(), Some("d1")));
+    assert!(matches!(e.device.as_ref().unwrap().id, Some(Cow::Borrowed(_))));
+    assert!(matches!(e.profile.as_ref().unwrap().nickname, Some(Cow::Borrowed("Ann"))));
+    // An escaped string is decoded into an owned copy.
+    assert_eq!(e.user_agent.as_deref(), Some("a\"bA"));
+    assert!(matches!(e.user_agent, Some(Cow::Owned(_))));
+    assert_eq!(e.device.as_ref().unwrap().model.as_deref(), Some("M\\1"));
+    // null and absent are both None; a wrong type names the field.
+    let e = sheepdog_model::parse_event(br#"{"type":"login","account_id":null}"#).unwrap();
+    assert_eq!(e.account_id, None);
+    let err = sheepdog_model::parse_event(br#"{"type":"login","account_id":5}"#).unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("account_id"), "{err:?}");
+}
