@@ -41,6 +41,49 @@ mod tests {
         assert_eq!(super::without_lookaround(r"google(?!(?:wv|app))x"), "googlex");
         assert_eq!(super::without_lookaround("a\\é(?!x)b\\"), "a\\éb\\");
     }
+
+    /// The automaton finds, per class, the first listed name the lower-cased text contains.
+    #[test]
+    fn model_names_match_as_a_lower_cased_contains_would() {
+        let mut b = super::DeviceBuilder::default();
+        let list = "Google_SDK\temulator\nsdk\temulator\n雷电模拟器\temulator\nRedFinger\tcloud_phone\nfinger\tcloud_phone\nk9\temulator\n";
+        b.add_models("models", list).unwrap();
+        let d = b.build();
+        let texts = [
+            "",
+            "Android SDK built for x86",
+            "google_sdk",
+            "GOOGLE_SDK phone",
+            "my sdk",
+            "雷电模拟器9",
+            "redfinger cloud",
+            "FINGER",
+            "\u{212a}9 (Kelvin sign)",
+            "İstanbul sdk",
+            "Ünïcode RedFinger",
+            "nothing here",
+            "sd k",
+        ];
+        for model in texts {
+            for ua in [None, Some("Mozilla/5.0 (Linux; Android 9; SDK)"), Some("x")] {
+                let got = d.lookup(Some(model), ua);
+                let (mut emulator, mut cloud) = (None, None);
+                for text in [Some(model), ua].into_iter().flatten() {
+                    let lower = text.to_lowercase();
+                    for (name, class) in &d.models {
+                        if lower.contains(name.as_str()) {
+                            match class {
+                                super::ModelClass::Emulator if emulator.is_none() => emulator = Some(name.clone()),
+                                super::ModelClass::CloudPhone if cloud.is_none() => cloud = Some(name.clone()),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                assert_eq!((got.emulator_model, got.cloud_phone), (emulator, cloud), "{model:?} / {ua:?}");
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +238,13 @@ impl DeviceBuilder {
                 Some((p.clone(), pre, fancy_regex::Regex::new(&format!("(?i){p}")).ok()?))
             })
             .collect();
-        DeviceIntel { any, set, plain: self.plain, fancy, source: self.ua_source, models: self.models }
+        // Names are lower-cased; ASCII case is folded by the automaton, so an ASCII text is
+        // searched as sent (no lower-cased copy).
+        let model_names = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(self.models.iter().map(|(n, _)| n))
+            .ok();
+        DeviceIntel { any, set, plain: self.plain, fancy, source: self.ua_source, models: self.models, model_names }
     }
 }
 
@@ -209,6 +258,8 @@ pub(crate) struct DeviceIntel {
     fancy: Vec<(String, regex::bytes::Regex, fancy_regex::Regex)>,
     source: String,
     models: Vec<(String, ModelClass)>,
+    /// The model names as one automaton (pattern i is `models[i]`).
+    model_names: Option<aho_corasick::AhoCorasick>,
 }
 
 impl DeviceIntel {
@@ -230,17 +281,31 @@ impl DeviceIntel {
 
     pub(crate) fn lookup(&self, model: Option<&str>, user_agent: Option<&str>) -> DeviceFacts {
         let mut facts = DeviceFacts::default();
-        for text in [model, user_agent].into_iter().flatten() {
-            let lower = text.to_lowercase();
-            for (name, class) in &self.models {
-                if lower.contains(name.as_str()) {
-                    match class {
-                        ModelClass::Emulator if facts.emulator_model.is_none() => {
-                            facts.emulator_model = Some(name.clone())
-                        }
-                        ModelClass::CloudPhone if facts.cloud_phone.is_none() => facts.cloud_phone = Some(name.clone()),
-                        _ => {}
-                    }
+        if let Some(names) = &self.model_names {
+            for text in [model, user_agent].into_iter().flatten() {
+                // Non-ASCII text is lower-cased first, as the names were (`K` (Kelvin) is `k`).
+                let lower;
+                let text = if text.is_ascii() {
+                    text
+                } else {
+                    lower = text.to_lowercase();
+                    &lower
+                };
+                // Per class, the first name of the list found in the text.
+                let (mut emulator, mut cloud) = (None::<usize>, None::<usize>);
+                for m in names.find_overlapping_iter(text) {
+                    let i = m.pattern().as_usize();
+                    let best = match self.models[i].1 {
+                        ModelClass::Emulator => &mut emulator,
+                        ModelClass::CloudPhone => &mut cloud,
+                    };
+                    *best = Some(best.map_or(i, |b| b.min(i)));
+                }
+                if facts.emulator_model.is_none() {
+                    facts.emulator_model = emulator.map(|i| self.models[i].0.clone());
+                }
+                if facts.cloud_phone.is_none() {
+                    facts.cloud_phone = cloud.map(|i| self.models[i].0.clone());
                 }
             }
         }
