@@ -338,10 +338,24 @@ pub(crate) fn intern(names: &mut Vec<String>, name: &str) -> u16 {
 
 /// Days since the Unix epoch of a `YYYY-MM-DD` date.
 pub(crate) fn parse_date_days(s: &str) -> Option<i32> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u32 = it.next()?.parse().ok()?;
-    let d: u32 = it.next()?.parse().ok()?;
+    let s = s.trim();
+    // The common `YYYY-MM-DD` read digit by digit (the receive-SMS table has 250,000 dates);
+    // any other spelling through the general path.
+    let (y, m, d) = match s.as_bytes() {
+        &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]
+            if [y0, y1, y2, y3, m0, m1, d0, d1].iter().all(u8::is_ascii_digit) =>
+        {
+            let n = |a: u8, b: u8| u32::from(a - b'0') * 10 + u32::from(b - b'0');
+            ((n(y0, y1) * 100 + n(y2, y3)) as i32, n(m0, m1), n(d0, d1))
+        }
+        _ => {
+            let mut it = s.splitn(3, '-');
+            let y: i32 = it.next()?.parse().ok()?;
+            let m: u32 = it.next()?.parse().ok()?;
+            let d: u32 = it.next()?.parse().ok()?;
+            (y, m, d)
+        }
+    };
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
         return None;
     }
@@ -362,5 +376,27 @@ mod tests {
         assert_eq!(super::parse_date_days("1970-01-01"), Some(0));
         assert_eq!(super::parse_date_days("2026-11-25"), Some(20_782));
         assert_eq!(super::parse_date_days("2026-13-01"), None);
+        // Other spellings take the general path and mean the same day.
+        assert_eq!(super::parse_date_days(" 2026-11-25 "), Some(20_782));
+        assert_eq!(super::parse_date_days("2026-11-5"), super::parse_date_days("2026-11-05"));
+        assert_eq!(super::parse_date_days("+2026-11-25"), Some(20_782));
+        assert_eq!(super::parse_date_days("2026-11-2x"), None);
+        assert_eq!(super::parse_date_days("1969-12-31"), None);
+        // The fast path agrees with the general one on every day of a few years.
+        let general = |s: &str| {
+            let mut it = s.splitn(3, '-');
+            let y: i32 = it.next()?.parse().ok()?;
+            let m: u32 = it.next()?.parse().ok()?;
+            let d: u32 = it.next()?.parse().ok()?;
+            super::parse_date_days(&format!("{y}-{m}-{d}"))
+        };
+        for y in [1970, 1999, 2000, 2024, 2026, 2100, 9999] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let s = format!("{y:04}-{m:02}-{d:02}");
+                    assert_eq!(super::parse_date_days(&s), general(&s), "{s}");
+                }
+            }
+        }
     }
 }
