@@ -99,18 +99,14 @@ pub(crate) const MAX_ID: u32 = (1 << ID_BITS) - 1;
 pub(crate) const BASE_SHIFT: u32 = 2;
 pub(crate) const PINYIN_SHIFT: u32 = BASE_SHIFT + ID_BITS;
 pub(crate) const NUMERIC_SHIFT: u32 = PINYIN_SHIFT + ID_BITS;
+/// Set when the character starts a pattern in some view: a character without it leaves every
+/// automaton at its root when they all are there, so the scan can skip it.
+pub(crate) const STARTS: u64 = 1 << 63;
 
 /// The view number at `shift` of an entry.
 #[inline(always)]
 pub(crate) fn id_at(entry: u64, shift: u32) -> u32 {
     (entry >> shift) as u32 & MAX_ID
-}
-
-/// The character an automaton sees for a view number (skipping the surrogate range).
-#[inline(always)]
-pub(crate) fn id_char(id: u32) -> char {
-    let code = if id < 0xD800 { id } else { id + 0x800 };
-    char::from_u32(code).unwrap_or('\0')
 }
 
 /// One view's alphabet while the matcher is built: folded (view) character → number.
@@ -122,17 +118,22 @@ pub(crate) struct Alphabet {
 impl Alphabet {
     /// The pattern as the view's automaton sees it, numbering new characters. `None` when the
     /// alphabet would exceed [`MAX_ID`].
-    pub(crate) fn encode(&mut self, pattern: impl Iterator<Item = char>) -> Option<String> {
-        let mut out = String::new();
+    pub(crate) fn encode(&mut self, pattern: impl Iterator<Item = char>) -> Option<Vec<u32>> {
+        let mut out = Vec::new();
         for c in pattern {
             let next = self.ids.len() as u32 + 1;
             let id = *self.ids.entry(c).or_insert(next);
             if id > MAX_ID {
                 return None;
             }
-            out.push(id_char(id));
+            out.push(id);
         }
         Some(out)
+    }
+
+    /// The largest number given so far.
+    pub(crate) fn size(&self) -> u32 {
+        self.ids.len() as u32
     }
 }
 
@@ -144,12 +145,18 @@ pub(crate) struct Codes {
     base: FxHashMap<char, u32>,
     pinyin: FxHashMap<char, u32>,
     numeric: FxHashMap<char, u32>,
+    /// Per view (base, pinyin, numeric), whether each number starts a pattern.
+    starts: [Vec<bool>; 3],
     /// The entry of an emitted space.
     pub(crate) space: u64,
 }
 
 impl Codes {
-    pub(crate) fn new(base: Alphabet, pinyin: Alphabet, numeric: Alphabet) -> Codes {
+    /// The table for three views' alphabets; `starts` tells, per view (base, pinyin, numeric),
+    /// whether a number starts a pattern.
+    pub(crate) fn new(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
+        let starts = [(&base, starts[0]), (&pinyin, starts[1]), (&numeric, starts[2])]
+            .map(|(a, f)| (0..=a.size()).map(f).collect::<Vec<bool>>());
         let mut codes = Codes {
             ascii: [0; 128],
             top: Box::new([0; N_BLOCKS]),
@@ -157,6 +164,7 @@ impl Codes {
             base: base.ids,
             pinyin: pinyin.ids,
             numeric: numeric.ids,
+            starts,
             space: 0,
         };
         codes.space = codes.entry_of(' ', None);
@@ -201,7 +209,12 @@ impl Codes {
         }
         .copied()
         .unwrap_or(0);
-        KIND_SINGLE
+        let starts = [base, pinyin, numeric]
+            .iter()
+            .zip(&self.starts)
+            .any(|(&id, s)| s.get(id as usize).copied().unwrap_or(false));
+        (if starts { STARTS } else { 0 })
+            | KIND_SINGLE
             | (u64::from(base) << BASE_SHIFT)
             | (u64::from(pinyin) << PINYIN_SHIFT)
             | (u64::from(numeric) << NUMERIC_SHIFT)
@@ -234,7 +247,7 @@ impl Codes {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         let maps = (self.base.capacity() + self.pinyin.capacity() + self.numeric.capacity()) * 9;
-        N_BLOCKS * 2 + self.blocks.len() * 8 + maps
+        N_BLOCKS * 2 + self.blocks.len() * 8 + maps + self.starts.iter().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -243,11 +256,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_start_at_one_and_skip_surrogates() {
+    fn numbers_start_at_one() {
         let mut a = Alphabet::default();
-        assert_eq!(a.encode("ab a".chars()).as_deref(), Some("\u{1}\u{2}\u{3}\u{1}"));
-        assert_eq!(id_char(0xD7FF), '\u{D7FF}');
-        assert_eq!(id_char(0xD800), '\u{E000}');
-        assert_eq!(id_char(MAX_ID) as u32, MAX_ID + 0x800);
+        assert_eq!(a.encode("ab a".chars()).as_deref(), Some(&[1, 2, 3, 1][..]));
+        assert_eq!(a.size(), 3);
     }
 }

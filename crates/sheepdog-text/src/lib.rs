@@ -72,12 +72,14 @@
 //!
 //! One pass over the text, no normalised copy: ASCII is folded by a flat table without
 //! decoding, other characters by one look-up in the matcher's two-level code table, which gives
-//! each view's automaton (daachorse's charwise double-array Aho–Corasick, built over dense
-//! per-view character numbers) its input; a view whose alphabet lacks the character is reset
-//! without a step. ID-like tokens are looked for only around co-occurrence candidates. Memory
+//! each view's automaton (our own double-array Aho–Corasick over dense per-view character
+//! numbers, see `src/automaton.rs`) its input; a view whose alphabet lacks the character is
+//! reset without a step, and a character that starts no pattern is skipped while every
+//! automaton is at its root. ID-like tokens are looked for only around co-occurrence candidates. Memory
 //! per scan is the matches plus the candidate occurrences. The folding tables (about 0.6 MB)
 //! are computed once per process; the scan itself reads them only for rare characters.
 
+mod automaton;
 mod codes;
 mod fold;
 mod lexicon;

@@ -5,10 +5,8 @@
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use daachorse::charwise::iter::FindOverlappingStepper;
-use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
-
-use crate::codes::{self, id_at, id_char, Alphabet, Codes, FxHashMap, BASE_SHIFT, NUMERIC_SHIFT, PINYIN_SHIFT};
+use crate::automaton::{Automaton, ROOT};
+use crate::codes::{self, id_at, Alphabet, Codes, FxHashMap, BASE_SHIFT, NUMERIC_SHIFT, PINYIN_SHIFT, STARTS};
 use crate::fold::{Folded, TABLES};
 use crate::lexicon::{Category, Lexicon, MAX_TERM_CHARS};
 use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
@@ -17,8 +15,6 @@ use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
 /// kept, which is enough to place any term (at most `MAX_TERM_CHARS` long).
 const RING: usize = 64;
 const _: () = assert!(RING >= MAX_TERM_CHARS && RING.is_power_of_two());
-
-type Automaton = CharwiseDoubleArrayAhoCorasick<u32>;
 
 /// Options of a [`Matcher`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,7 +140,7 @@ impl Matcher {
     /// A matcher that matches nothing.
     pub fn empty() -> Matcher {
         Matcher {
-            codes: Codes::new(Alphabet::default(), Alphabet::default(), Alphabet::default()),
+            codes: Codes::new(Alphabet::default(), Alphabet::default(), Alphabet::default(), [&|_| false; 3]),
             base: None,
             pinyin: None,
             numeric: None,
@@ -213,31 +209,28 @@ impl Matcher {
             let idx = table.intern(View::Base, pattern, folded.len());
             table.patterns[idx].allow = true;
         }
-        let build = |view: View| -> Result<Option<Automaton>, BuildError> {
-            let patvals: Vec<(&str, u32)> = table
-                .order
-                .iter()
-                .enumerate()
-                .filter(|(_, (v, _))| *v == view)
-                .map(|(i, (_, p))| (p.as_str(), i as u32))
-                .collect();
-            if patvals.is_empty() {
-                return Ok(None);
-            }
-            // No prefilter: it serves only the slice searches, the matcher steps the automaton.
-            CharwiseDoubleArrayAhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .use_prefilter(false)
-                .build_with_values(patvals)
-                .map(Some)
-                .map_err(|e| BuildError::Automaton { view: view.name(), message: e.to_string() })
+        let build = |view: View| -> Option<Automaton> {
+            let mut patvals =
+                table.order.iter().enumerate().filter(|(_, (v, _))| *v == view).map(|(i, (_, p))| (&p[..], i as u32));
+            let first = patvals.next()?;
+            Some(Automaton::new(std::iter::once(first).chain(patvals), alphabets[view as usize].size()))
         };
-        let [base, numeric, pinyin] = alphabets;
+        let (base, pinyin, numeric) = (build(View::Base), build(View::Pinyin), build(View::Numeric));
+        fn starts(a: &Option<Automaton>) -> impl Fn(u32) -> bool + '_ {
+            move |c: u32| a.as_ref().is_some_and(|a| a.starts_with(c))
+        }
+        let [base_alphabet, numeric_alphabet, pinyin_alphabet] = alphabets;
+        let codes = Codes::new(
+            base_alphabet,
+            pinyin_alphabet,
+            numeric_alphabet,
+            [&starts(&base), &starts(&pinyin), &starts(&numeric)],
+        );
         Ok(Matcher {
-            codes: Codes::new(base, pinyin, numeric),
-            base: build(View::Base)?,
-            pinyin: build(View::Pinyin)?,
-            numeric: build(View::Numeric)?,
+            codes,
+            base,
+            pinyin,
+            numeric,
             patterns: table.patterns,
             terms,
             options,
@@ -269,12 +262,18 @@ impl Matcher {
 
     /// A one-line description of how many terms each view holds, for logs.
     pub fn describe(&self) -> String {
+        let (states, units) = [&self.base, &self.pinyin, &self.numeric]
+            .iter()
+            .filter_map(|a| a.as_ref().map(Automaton::fill))
+            .fold((0, 0), |(s, u), (a, b)| (s + a, u + b));
         format!(
-            "{} deny terms ({} pinyin, {} number-style), {} patterns, code table {} KiB",
+            "{} deny terms ({} pinyin, {} number-style), {} patterns, {} states in {} units, code table {} KiB",
             self.terms.len(),
             self.pinyin_terms,
             self.numeric_terms,
             self.patterns.len(),
+            states,
+            units,
             self.codes.heap_bytes() / 1024
         )
     }
@@ -303,7 +302,7 @@ impl Matcher {
     /// also gives each view's automaton input.
     fn collect(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
         let codes = &self.codes;
-        let mut c = self.collector(deny, allow);
+        let mut c = self.collector::<true>(deny, allow);
         let bytes = text.as_bytes();
         // Offset of the first whitespace character since the last significant one, if any.
         let mut pending_space = NO_SPACE;
@@ -373,14 +372,18 @@ impl Matcher {
     /// [`Matcher::collect`] the slow way, through the normaliser: the reference for tests.
     #[cfg(test)]
     fn collect_reference(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
-        let mut c = self.collector(deny, allow);
+        let mut c = self.collector::<false>(deny, allow);
         walk(text, |e: Emit| c.push(self.codes.entry_of(e.c, e.digit), e.orig_byte));
     }
 
-    fn collector<'a, 'o>(&'a self, deny: &'o mut Vec<Raw>, allow: &'o mut Vec<(usize, usize)>) -> Collector<'a, 'o> {
-        let stepper = |a: &'a Option<Automaton>| {
-            a.as_ref().map(|a| ViewStepper { root: a.find_overlapping_stepper(), st: a.find_overlapping_stepper() })
-        };
+    /// The per-character work of a scan; `SKIP`: skip what cannot start a match while every
+    /// automaton is at its root (off for the reference, which must see every character).
+    fn collector<'a, 'o, const SKIP: bool>(
+        &'a self,
+        deny: &'o mut Vec<Raw>,
+        allow: &'o mut Vec<(usize, usize)>,
+    ) -> Collector<'a, 'o, SKIP> {
+        let stepper = |a: &'a Option<Automaton>| a.as_ref().map(|a| ViewStepper { a, st: ROOT });
         Collector {
             space: self.codes.space,
             base: stepper(&self.base),
@@ -486,10 +489,10 @@ fn decode(bytes: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
-/// One view's automaton while scanning, and its root state to go back to.
+/// One view's automaton while scanning, and its state.
 struct ViewStepper<'a> {
-    st: FindOverlappingStepper<'a, u32>,
-    root: FindOverlappingStepper<'a, u32>,
+    a: &'a Automaton,
+    st: u32,
 }
 
 /// Records what the automata find.
@@ -503,7 +506,18 @@ struct Recorder<'a, 'o> {
 }
 
 impl Recorder<'_, '_> {
+    /// Records the patterns of an output chain.
     #[cold]
+    fn record_all(&mut self, a: &Automaton, first: u32, view: View) {
+        let mut o = Some(first);
+        while let Some(at) = o {
+            let (value, next) = a.output(at);
+            self.record(value, view);
+            o = next;
+        }
+    }
+
+    #[inline(always)]
     fn record(&mut self, value: u32, view: View) {
         let Some(p) = self.patterns.get(value as usize) else {
             return;
@@ -521,7 +535,7 @@ impl Recorder<'_, '_> {
 }
 
 /// The matcher's per-character work: step every automaton in use, record what ends here.
-struct Collector<'a, 'o> {
+struct Collector<'a, 'o, const SKIP: bool> {
     space: u64,
     base: Option<ViewStepper<'a>>,
     pinyin: Option<ViewStepper<'a>>,
@@ -529,7 +543,7 @@ struct Collector<'a, 'o> {
     rec: Recorder<'a, 'o>,
 }
 
-impl Collector<'_, '_> {
+impl<const SKIP: bool> Collector<'_, '_, SKIP> {
     /// Emits the pending whitespace run as one space unless it sits between two non-ASCII
     /// characters (or at the start of the text).
     #[inline(always)]
@@ -544,6 +558,11 @@ impl Collector<'_, '_> {
     /// One normalised character, given by its code-table entry, from original byte `at`.
     #[inline(always)]
     fn push(&mut self, entry: u64, at: u32) {
+        if SKIP && entry & STARTS == 0 && self.at_root() {
+            // Every automaton stays at its root: no match can end here nor include this
+            // character, so it needs no place in the ring either.
+            return;
+        }
         let rec = &mut self.rec;
         rec.ring[rec.npos & (RING - 1)] = at;
         for (stepper, shift, view) in [
@@ -555,33 +574,32 @@ impl Collector<'_, '_> {
                 continue;
             };
             let id = id_at(entry, shift);
-            if id == 0 {
-                // Not in the view's alphabet: no pattern goes through this character.
-                v.st = v.root.clone();
-                continue;
-            }
-            v.st.consume(id_char(id));
-            let mut found = v.st.matches();
-            if let Some(first) = found.next() {
-                rec.record(first.value(), view);
-                for m in found {
-                    rec.record(m.value(), view);
-                }
+            // Number 0: not in the view's alphabet, no pattern goes through this character.
+            v.st = if id == 0 { ROOT } else { v.a.step(v.st, id) };
+            if let Some(first) = v.a.first_output(v.st) {
+                rec.record_all(v.a, first, view);
             }
         }
         rec.npos += 1;
+    }
+
+    /// Whether every automaton is at its root.
+    #[inline(always)]
+    fn at_root(&self) -> bool {
+        let st = |v: &Option<ViewStepper>| v.as_ref().map_or(ROOT, |v| v.st);
+        (st(&self.base) | st(&self.pinyin) | st(&self.numeric)) == ROOT
     }
 }
 
 #[derive(Default)]
 struct PatternTable {
-    keys: FxHashMap<(View, String), usize>,
+    keys: FxHashMap<(View, Vec<u32>), usize>,
     patterns: Vec<PatternInfo>,
-    order: Vec<(View, String)>,
+    order: Vec<(View, Vec<u32>)>,
 }
 
 impl PatternTable {
-    fn intern(&mut self, view: View, pattern: String, len: usize) -> usize {
+    fn intern(&mut self, view: View, pattern: Vec<u32>, len: usize) -> usize {
         match self.keys.entry((view, pattern)) {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
