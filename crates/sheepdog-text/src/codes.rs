@@ -3,16 +3,18 @@
 //! character instead of a fold look-up plus one code-mapper look-up per view.
 //!
 //! Every view has a dense alphabet: the distinct characters of its patterns, numbered from 1.
-//! The automata are built over those numbers (as characters), so their own code-mapper tables
+//! The automata (see [`crate::automaton`]) are built over those numbers, so their root tables
 //! are as small as the alphabet. A text character whose folded form is not in a view's
 //! alphabet gets number 0 there: it can be part of no pattern, so the view's automaton goes
 //! back to its root without being looked at.
 //!
 //! The table composes the process-wide folding (see [`crate::fold`]) with the alphabets: an
 //! entry holds the fold kind (one character, noise, space, or "ask the slow path") and the
-//! three view numbers of the folded character. It is two-level (256-character blocks, equal
-//! blocks shared), with a flat table for ASCII.
+//! three view numbers of the folded character, and whether it starts a pattern. It is
+//! two-level (256-character blocks of 16-bit indices into the distinct entries, equal blocks
+//! shared), with a flat table of entries for ASCII.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -141,7 +143,11 @@ impl Alphabet {
 pub(crate) struct Codes {
     ascii: [u64; 128],
     top: Box<[u16; N_BLOCKS]>,
-    blocks: Box<[u64]>,
+    /// Per character of a block, an index into `entries`: a quarter of the size of the entries
+    /// themselves, so more of the blocks a text touches stay in the first-level cache.
+    blocks: Box<[u16]>,
+    /// The distinct entries; index 0 is `KIND_SLOW` (also for any beyond 2^16 distinct ones).
+    entries: Box<[u64]>,
     base: FxHashMap<char, u32>,
     pinyin: FxHashMap<char, u32>,
     numeric: FxHashMap<char, u32>,
@@ -161,6 +167,7 @@ impl Codes {
             ascii: [0; 128],
             top: Box::new([0; N_BLOCKS]),
             blocks: Box::new([]),
+            entries: Box::new([]),
             base: base.ids,
             pinyin: pinyin.ids,
             numeric: numeric.ids,
@@ -168,15 +175,29 @@ impl Codes {
             space: 0,
         };
         codes.space = codes.entry_of(' ', None);
-        let mut blocks: Vec<u64> = Vec::new();
-        let mut seen: FxHashMap<Vec<u64>, u16> = FxHashMap::default();
-        let mut block = vec![0u64; BLOCK_LEN];
+        let mut blocks: Vec<u16> = Vec::new();
+        let mut entries: Vec<u64> = vec![KIND_SLOW];
+        let mut index: FxHashMap<u64, u16> = FxHashMap::default();
+        index.insert(KIND_SLOW, 0);
+        let mut seen: FxHashMap<Vec<u16>, u16> = FxHashMap::default();
+        let mut block = vec![0u16; BLOCK_LEN];
         for hi in 0..N_BLOCKS {
             for (lo, slot) in block.iter_mut().enumerate() {
                 let code = ((hi as u32) << BLOCK_BITS) | lo as u32;
-                *slot = match char::from_u32(code) {
+                let entry = match char::from_u32(code) {
                     Some(c) => codes.entry_of_original(c),
                     None => KIND_NOISE,
+                };
+                *slot = match index.entry(entry) {
+                    Entry::Occupied(e) => *e.get(),
+                    Entry::Vacant(e) => match u16::try_from(entries.len()) {
+                        Ok(i) => {
+                            entries.push(entry);
+                            *e.insert(i)
+                        }
+                        // Full: the slow path folds it.
+                        Err(_) => 0,
+                    },
                 };
             }
             let idx = match seen.get(&block) {
@@ -192,6 +213,7 @@ impl Codes {
             codes.top[hi] = idx;
         }
         codes.blocks = blocks.into_boxed_slice();
+        codes.entries = entries.into_boxed_slice();
         for b in 0..128u8 {
             codes.ascii[usize::from(b)] = codes.entry_of_original(char::from(b));
         }
@@ -242,12 +264,17 @@ impl Codes {
             return KIND_SLOW;
         }
         let block = usize::from(self.top[(code >> BLOCK_BITS) as usize]);
-        self.blocks.get((block << BLOCK_BITS) | (code as usize & (BLOCK_LEN - 1))).copied().unwrap_or(KIND_SLOW)
+        let i = self.blocks.get((block << BLOCK_BITS) | (code as usize & (BLOCK_LEN - 1))).copied().unwrap_or(0);
+        self.entries.get(usize::from(i)).copied().unwrap_or(KIND_SLOW)
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
         let maps = (self.base.capacity() + self.pinyin.capacity() + self.numeric.capacity()) * 9;
-        N_BLOCKS * 2 + self.blocks.len() * 8 + maps + self.starts.iter().map(Vec::len).sum::<usize>()
+        N_BLOCKS * 2
+            + self.blocks.len() * 2
+            + self.entries.len() * 8
+            + maps
+            + self.starts.iter().map(Vec::len).sum::<usize>()
     }
 }
 
