@@ -11,7 +11,7 @@
 //! let matcher = Matcher::builtin(); // Arc<Matcher>, built once per process
 //! let matches = matcher.scan("专业接碼，出售老号带圈，加薇信 ab1234 私聊");
 //! let found: Vec<(&str, &str)> =
-//!     matches.iter().map(|m| (m.matched.as_str(), m.category.name())).collect();
+//!     matches.iter().map(|m| (m.matched, m.category.name())).collect();
 //! assert_eq!(
 //!     found,
 //!     [
@@ -106,7 +106,7 @@ pub struct CategorySummary {
 
 /// Groups matches by category, in [`Category::ALL`] order; categories without a match are
 /// left out.
-pub fn summarize(matches: &[Match]) -> Vec<CategorySummary> {
+pub fn summarize(matches: &[Match<'_>]) -> Vec<CategorySummary> {
     let mut out: Vec<CategorySummary> = Vec::new();
     for category in Category::ALL {
         let mut summary = CategorySummary { category, count: 0, weight: 0, terms: Vec::new() };

@@ -40,9 +40,9 @@ pub struct Span {
     pub end: usize,
 }
 
-/// One reported match.
+/// One reported match, borrowing the scanned text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Match {
+pub struct Match<'t> {
     /// The lexicon term as written.
     pub term: Arc<str>,
     pub category: Category,
@@ -51,8 +51,8 @@ pub struct Match {
     pub start: usize,
     /// Char offset just past the last original character of the match.
     pub end: usize,
-    /// The original text of `start..end`.
-    pub matched: String,
+    /// The original text of `start..end` (a slice of the scanned text: no allocation per match).
+    pub matched: &'t str,
     /// For a co-occurrence term: the ID-like token that made it fire.
     pub id_token: Option<Span>,
 }
@@ -284,7 +284,7 @@ impl Matcher {
     /// Time is linear in the text (times the lexicon's nesting depth of terms that are
     /// suffixes of each other, at most 64 per view); memory is that of the matches plus the
     /// candidates, bounded the same way.
-    pub fn scan(&self, text: &str) -> Vec<Match> {
+    pub fn scan<'t>(&self, text: &'t str) -> Vec<Match<'t>> {
         let mut deny: Vec<Raw> = Vec::new();
         let mut allow: Vec<(usize, usize)> = Vec::new();
         self.collect(text, &mut deny, &mut allow);
@@ -393,7 +393,7 @@ impl Matcher {
         }
     }
 
-    fn select(&self, text: &str, mut deny: Vec<Raw>, allow: Vec<(usize, usize)>) -> Vec<Match> {
+    fn select<'t>(&self, text: &'t str, mut deny: Vec<Raw>, allow: Vec<(usize, usize)>) -> Vec<Match<'t>> {
         for r in deny.iter_mut() {
             r.end = char_end(text, r.last);
         }
@@ -464,7 +464,7 @@ impl Matcher {
                 weight: t.weight,
                 start,
                 end,
-                matched: text.get(r.start..r.end).unwrap_or_default().to_owned(),
+                matched: text.get(r.start..r.end).unwrap_or_default(),
                 id_token,
             });
         }
