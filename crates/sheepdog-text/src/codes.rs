@@ -94,13 +94,19 @@ pub(crate) const KIND_SPACE: u64 = 2;
 /// Expansions (`⑽` → `10`) and characters beyond the table: fold with [`crate::fold`].
 pub(crate) const KIND_SLOW: u64 = 3;
 
-const ID_BITS: u32 = 20;
+const ID_BITS: u32 = 19;
 /// Largest view number: alphabets are Unicode letters and digits (fewer than 2^18 of them)
-/// plus pinyin syllables, so this bound is never reached by a real lexicon.
+/// plus pinyin syllables (about 400), so this bound is never reached by a real lexicon.
 pub(crate) const MAX_ID: u32 = (1 << ID_BITS) - 1;
 pub(crate) const BASE_SHIFT: u32 = 2;
 pub(crate) const PINYIN_SHIFT: u32 = BASE_SHIFT + ID_BITS;
 pub(crate) const NUMERIC_SHIFT: u32 = PINYIN_SHIFT + ID_BITS;
+const _: () = assert!(NUMERIC_SHIFT + ID_BITS <= 61);
+/// Set when the folded character can be part of an ID-like token: an ASCII letter or a digit
+/// (numerals and super/subscripts count as digits).
+pub(crate) const ID_CHAR: u64 = 1 << 61;
+/// Set when the folded character is a digit (with [`ID_CHAR`]).
+pub(crate) const ID_DIGIT: u64 = 1 << 62;
 /// Set when the character starts a pattern in some view: a character without it leaves every
 /// automaton at its root when they all are there, so the scan can skip it.
 pub(crate) const STARTS: u64 = 1 << 63;
@@ -235,7 +241,16 @@ impl Codes {
             .iter()
             .zip(&self.starts)
             .any(|(&id, s)| s.get(id as usize).copied().unwrap_or(false));
+        let is_digit = digit.is_some() || c.is_ascii_digit();
+        let id = if is_digit {
+            ID_CHAR | ID_DIGIT
+        } else if c.is_ascii_alphabetic() {
+            ID_CHAR
+        } else {
+            0
+        };
         (if starts { STARTS } else { 0 })
+            | id
             | KIND_SINGLE
             | (u64::from(base) << BASE_SHIFT)
             | (u64::from(pinyin) << PINYIN_SHIFT)

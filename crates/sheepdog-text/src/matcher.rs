@@ -6,7 +6,9 @@ use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use crate::automaton::{Automaton, ROOT};
-use crate::codes::{self, id_at, Alphabet, Codes, FxHashMap, BASE_SHIFT, NUMERIC_SHIFT, PINYIN_SHIFT, STARTS};
+use crate::codes::{
+    self, id_at, Alphabet, Codes, FxHashMap, BASE_SHIFT, ID_CHAR, ID_DIGIT, NUMERIC_SHIFT, PINYIN_SHIFT, STARTS,
+};
 use crate::fold::{Folded, TABLES};
 use crate::lexicon::{Category, Lexicon, MAX_TERM_CHARS};
 use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
@@ -285,13 +287,12 @@ impl Matcher {
     /// suffixes of each other, at most 64 per view); memory is that of the matches plus the
     /// candidates, bounded the same way.
     pub fn scan<'t>(&self, text: &'t str) -> Vec<Match<'t>> {
-        let mut deny: Vec<Raw> = Vec::new();
-        let mut allow: Vec<(usize, usize)> = Vec::new();
-        self.collect(text, &mut deny, &mut allow);
-        if deny.is_empty() {
+        let mut found = Candidates::default();
+        self.collect(text, &mut found);
+        if found.deny.is_empty() {
             return Vec::new();
         }
-        self.select(text, deny, allow)
+        self.select(text, found)
     }
 
     /// Feeds the normalised views of `text` to the automata; collects every deny and allow
@@ -300,9 +301,9 @@ impl Matcher {
     /// This is [`walk`] (the normaliser) specialised for the matcher: ASCII is folded by a flat
     /// table without decoding, everything else by one look-up in the matcher's code table, which
     /// also gives each view's automaton input.
-    fn collect(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
+    fn collect(&self, text: &str, found: &mut Candidates) {
         let codes = &self.codes;
-        let mut c = self.collector::<true>(deny, allow);
+        let mut c = self.collector::<true>(found);
         let bytes = text.as_bytes();
         // Offset of the first whitespace character since the last significant one, if any.
         let mut pending_space = NO_SPACE;
@@ -367,33 +368,34 @@ impl Matcher {
                 }
             }
         }
+        c.finish();
     }
 
     /// [`Matcher::collect`] the slow way, through the normaliser: the reference for tests.
     #[cfg(test)]
-    fn collect_reference(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
-        let mut c = self.collector::<false>(deny, allow);
+    fn collect_reference(&self, text: &str, found: &mut Candidates) {
+        let mut c = self.collector::<false>(found);
         walk(text, |e: Emit| c.push(self.codes.entry_of(e.c, e.digit), e.orig_byte));
+        c.finish();
     }
 
     /// The per-character work of a scan; `SKIP`: skip what cannot start a match while every
     /// automaton is at its root (off for the reference, which must see every character).
-    fn collector<'a, 'o, const SKIP: bool>(
-        &'a self,
-        deny: &'o mut Vec<Raw>,
-        allow: &'o mut Vec<(usize, usize)>,
-    ) -> Collector<'a, 'o, SKIP> {
+    fn collector<'a, 'o, const SKIP: bool>(&'a self, found: &'o mut Candidates) -> Collector<'a, 'o, SKIP> {
         let stepper = |a: &'a Option<Automaton>| a.as_ref().map(|a| ViewStepper { a, st: ROOT });
         Collector {
             space: self.codes.space,
             base: stepper(&self.base),
             pinyin: stepper(&self.pinyin),
             numeric: stepper(&self.numeric),
-            rec: Recorder { ring: [0; RING], npos: 0, patterns: &self.patterns, deny, allow },
+            rec: Recorder { ring: [0; RING], npos: 0, patterns: &self.patterns, found },
+            run: Run { start: 0, last: 0, len: 0, digits: 0 },
+            min_len: self.options.id_min_len,
         }
     }
 
-    fn select<'t>(&self, text: &'t str, mut deny: Vec<Raw>, allow: Vec<(usize, usize)>) -> Vec<Match<'t>> {
+    fn select<'t>(&self, text: &'t str, found: Candidates) -> Vec<Match<'t>> {
+        let Candidates { mut deny, allow, tokens } = found;
         for r in deny.iter_mut() {
             r.end = char_end(text, r.last);
         }
@@ -411,8 +413,7 @@ impl Matcher {
         // Co-occurrence: some terms fire only near an ID-like token.
         let needs_id = |r: &Raw| self.terms.get(r.term as usize).is_some_and(|t| t.needs_id);
         if deny.iter().any(needs_id) {
-            let near = deny.iter().filter(|r| needs_id(r)).map(|r| (r.start, r.end));
-            let tokens = id_tokens_near(text, self.options.id_min_len, self.options.id_window, near);
+            let tokens: Vec<(usize, usize)> = tokens.into_iter().map(|(s, last)| (s, char_end(text, last))).collect();
             for r in deny.iter_mut() {
                 if needs_id(r) {
                     r.id_token = nearest_token(text, &tokens, r, self.options.id_window);
@@ -501,8 +502,26 @@ struct Recorder<'a, 'o> {
     ring: [u32; RING],
     npos: usize,
     patterns: &'a [PatternInfo],
-    deny: &'o mut Vec<Raw>,
-    allow: &'o mut Vec<(usize, usize)>,
+    found: &'o mut Candidates,
+}
+
+/// What a scan collects: every deny and allow occurrence (overlapping) and every ID-like token,
+/// in original byte offsets (`last`: the byte offset of the last original character).
+#[derive(Default)]
+struct Candidates {
+    deny: Vec<Raw>,
+    /// `(start, last)`.
+    allow: Vec<(usize, usize)>,
+    /// `(start, last)`, in text order.
+    tokens: Vec<(usize, usize)>,
+}
+
+/// The run of ID characters being read.
+struct Run {
+    start: u32,
+    last: u32,
+    len: usize,
+    digits: usize,
 }
 
 impl Recorder<'_, '_> {
@@ -526,10 +545,10 @@ impl Recorder<'_, '_> {
         let start = self.ring[start_pos & (RING - 1)] as usize;
         let last = self.ring[self.npos & (RING - 1)] as usize;
         if p.allow && view == View::Base {
-            self.allow.push((start, last));
+            self.found.allow.push((start, last));
         }
         if let Some(term) = p.deny {
-            self.deny.push(Raw { start, last, end: last, term, view, id_token: None });
+            self.found.deny.push(Raw { start, last, end: last, term, view, id_token: None });
         }
     }
 }
@@ -541,6 +560,8 @@ struct Collector<'a, 'o, const SKIP: bool> {
     pinyin: Option<ViewStepper<'a>>,
     numeric: Option<ViewStepper<'a>>,
     rec: Recorder<'a, 'o>,
+    run: Run,
+    min_len: usize,
 }
 
 impl<const SKIP: bool> Collector<'_, '_, SKIP> {
@@ -558,6 +579,18 @@ impl<const SKIP: bool> Collector<'_, '_, SKIP> {
     /// One normalised character, given by its code-table entry, from original byte `at`.
     #[inline(always)]
     fn push(&mut self, entry: u64, at: u32) {
+        // ID-like tokens: maximal runs of ID characters of the normalised text, as the
+        // normaliser-based `id_tokens` finds them.
+        if entry & ID_CHAR != 0 {
+            if self.run.len == 0 {
+                self.run.start = at;
+            }
+            self.run.last = at;
+            self.run.len += 1;
+            self.run.digits += usize::from(entry & ID_DIGIT != 0);
+        } else if self.run.len != 0 {
+            self.end_run();
+        }
         if SKIP && entry & STARTS == 0 && self.at_root() {
             // Every automaton stays at its root: no match can end here nor include this
             // character, so it needs no place in the ring either.
@@ -581,6 +614,21 @@ impl<const SKIP: bool> Collector<'_, '_, SKIP> {
             }
         }
         rec.npos += 1;
+    }
+
+    /// Ends the run of ID characters; records it if it is an ID-like token.
+    #[cold]
+    fn end_run(&mut self) {
+        if self.run.len >= self.min_len && self.run.digits > 0 {
+            self.rec.found.tokens.push((self.run.start as usize, self.run.last as usize));
+        }
+        self.run.len = 0;
+        self.run.digits = 0;
+    }
+
+    /// After the last character.
+    fn finish(&mut self) {
+        self.end_run();
     }
 
     /// Whether every automaton is at its root.
@@ -650,11 +698,13 @@ impl<'a> CharCounter<'a> {
     }
 }
 
-/// ID-like tokens of `text` as original byte ranges: maximal runs of at least `min_len` folded
+/// ID-like tokens of `text` as original byte ranges, the normaliser's way (the reference for
+/// the tokens the scan loop collects): maximal runs of at least `min_len` folded
 /// ASCII letters/digits (numerals and super/subscripts count as digits) with at least one digit.
 /// Noise inside a run is skipped like inside a term (`ab-12-34` is one token), whitespace
 /// between ASCII characters ends it.
-pub(crate) fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
+#[cfg(test)]
+fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
     struct Run {
         start: usize,
         last: usize,
@@ -684,93 +734,6 @@ pub(crate) fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
     });
     flush(&mut run, &mut tokens);
     tokens
-}
-
-/// The ID-like tokens of `text` that could be within `window` characters of one of the `spans`
-/// (original byte ranges): exactly the tokens [`id_tokens`] finds that have a character at most
-/// `window` characters from a span, found without walking the whole text.
-///
-/// Each span is widened by `window + 1` characters on both sides, then to
-/// the nearest cuts, where the normaliser is known to end any run whatever came before: a
-/// character that folds to one character that is neither a letter/digit of an ID nor a numeral,
-/// or an ASCII whitespace right after an ASCII letter/digit (the normaliser emits a space there).
-/// Walking from a cut gives the same runs as walking from the start of the text.
-fn id_tokens_near(
-    text: &str,
-    min_len: usize,
-    window: usize,
-    spans: impl Iterator<Item = (usize, usize)>,
-) -> Vec<(usize, usize)> {
-    let mut ranges: Vec<(usize, usize)> = spans
-        .map(|(s, e)| {
-            // The (window + 1)th character before the span and the one after it.
-            let lo = text.get(..s).and_then(|b| b.char_indices().rev().nth(window)).map_or(0, |(i, _)| i);
-            let hi = text
-                .get(e..)
-                .and_then(|a| a.char_indices().nth(window.saturating_add(1)))
-                .map_or(text.len(), |(i, _)| e + i);
-            (cut_before(text, lo), cut_after(text, hi))
-        })
-        .collect();
-    ranges.sort_unstable();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while let Some(&(from, mut to)) = ranges.get(i) {
-        i += 1;
-        while let Some(&(_, t)) = ranges.get(i).filter(|r| r.0 <= to) {
-            to = to.max(t);
-            i += 1;
-        }
-        if let Some(slice) = text.get(from..to) {
-            tokens.extend(id_tokens(slice, min_len).into_iter().map(|(s, e)| (s + from, e + from)));
-        }
-    }
-    tokens
-}
-
-/// Whether a run of ID characters always ends before the character at byte `at` (see
-/// [`id_tokens_near`]); `Some(true)` when the character itself must be walked (it folds to a
-/// character that ends the run), `Some(false)` when the walk may start or stop just before it.
-fn cut_at(text: &str, at: usize) -> Option<bool> {
-    let c = text.get(at..)?.chars().next()?;
-    if c.is_ascii_whitespace() {
-        let prev = text.get(..at)?.as_bytes().last()?;
-        return prev.is_ascii_alphanumeric().then_some(false);
-    }
-    match TABLES.fold(c) {
-        Folded::Char { c, digit: None } if !c.is_ascii_alphanumeric() => Some(true),
-        _ => None,
-    }
-}
-
-/// The nearest cut at or before byte `at` (0 if none): where a walk may start.
-fn cut_before(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    for (i, _) in text.get(..at).unwrap_or_default().char_indices().rev() {
-        if cut_at(text, i).is_some() {
-            return i;
-        }
-    }
-    0
-}
-
-/// The nearest cut at or after byte `at` (the end of the text if none): where a walk may stop.
-fn cut_after(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    for (i, c) in text.get(at..).unwrap_or_default().char_indices() {
-        match cut_at(text, at + i) {
-            Some(true) => return at + i + c.len_utf8(),
-            Some(false) => return at + i,
-            None => {}
-        }
-    }
-    text.len()
 }
 
 /// The ID-like token closest to `r` if it is within `window` original characters.
@@ -933,73 +896,62 @@ mod tests {
         prop_oneof![prop::collection::vec(pieces, 0..48).prop_map(|v| v.concat()), any::<String>()]
     }
 
-    type Found = (Vec<(usize, usize, u32, View)>, Vec<(usize, usize)>);
+    type Found = (Vec<(usize, usize, u32, View)>, Vec<(usize, usize)>, Vec<(usize, usize)>);
 
     fn found(m: &Matcher, text: &str, reference: bool) -> Found {
-        let (mut deny, mut allow) = (Vec::new(), Vec::new());
+        let mut c = Candidates::default();
         if reference {
-            m.collect_reference(text, &mut deny, &mut allow);
+            m.collect_reference(text, &mut c);
         } else {
-            m.collect(text, &mut deny, &mut allow);
+            m.collect(text, &mut c);
         }
-        (deny.iter().map(|r| (r.start, r.last, r.term, r.view)).collect(), allow)
+        let tokens = c.tokens.iter().map(|&(s, last)| (s, char_end(text, last))).collect();
+        (c.deny.iter().map(|r| (r.start, r.last, r.term, r.view)).collect(), c.allow, tokens)
     }
+
+    /// The test lexicon with shorter ID-like tokens.
+    static SHORT_ID_MATCHERS: LazyLock<Vec<Matcher>> = LazyLock::new(|| {
+        [1, 3]
+            .into_iter()
+            .map(|id_min_len| {
+                let options = MatcherOptions { id_min_len, ..MatcherOptions::default() };
+                Matcher::new(&lexicon(), options).unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect()
+    });
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
 
-        /// The specialised scan loop sees exactly what the normaliser emits.
+        /// The specialised scan loop sees exactly what the normaliser emits, and finds the
+        /// ID-like tokens the normaliser-based search finds.
         #[test]
-        fn collect_agrees_with_the_normaliser(s in text()) {
-            for m in [&*LEXICON_MATCHER, &*Matcher::builtin()] {
-                prop_assert_eq!(found(m, &s, false), found(m, &s, true));
-            }
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2048))]
-
-        /// Looking for ID-like tokens only near the candidates finds the same nearest token
-        /// as looking through the whole text.
-        #[test]
-        fn tokens_near_the_candidates_are_the_nearest(
+        fn collect_agrees_with_the_normaliser(
             s in prop_oneof![
                 text(),
                 prop::collection::vec(prop::sample::select(vec![
                     "ab", "12", "3", " ", "  ", "-", "二", "五", "①", "⑽", "x", "微", "信", "\n", "é", "！", "Ⅻ",
+                    "\u{200b}", "ｑ", "⁹",
                 ]), 0..64).prop_map(|v| v.concat())
             ],
-            picks in prop::collection::vec((0usize..1000, 1usize..6), 1..4),
-            window in 0usize..30,
-            min_len in 1usize..7,
         ) {
-            let bounds: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
-            let spans: Vec<(usize, usize)> = picks
-                .iter()
-                .map(|&(a, n)| {
-                    let a = a % bounds.len();
-                    (bounds[a], bounds[(a + n).min(bounds.len() - 1)])
-                })
-                .filter(|(a, b)| a < b)
-                .collect();
-            let all = id_tokens(&s, min_len);
-            let near = id_tokens_near(&s, min_len, window, spans.iter().copied());
-            for &(start, end) in &spans {
-                let r = Raw { start, last: start, end, term: 0, view: View::Base, id_token: None };
-                prop_assert_eq!(nearest_token(&s, &all, &r, window), nearest_token(&s, &near, &r, window));
+            let builtin = Matcher::builtin();
+            for m in [&*LEXICON_MATCHER, &*builtin].into_iter().chain(SHORT_ID_MATCHERS.iter()) {
+                let fast = found(m, &s, false);
+                prop_assert_eq!(&fast, &found(m, &s, true));
+                prop_assert_eq!(&fast.2, &id_tokens(&s, m.options.id_min_len));
             }
-            prop_assert!(near.iter().all(|t| all.contains(t)));
         }
     }
 
     #[test]
     fn every_view_finds_its_terms() {
         let m = &*LEXICON_MATCHER;
-        let (deny, allow) = found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", false);
+        let (deny, allow, _) = found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", false);
         let views: Vec<View> = deny.iter().map(|d| d.3).collect();
         assert!(views.contains(&View::Pinyin) && views.contains(&View::Numeric) && views.contains(&View::Base));
         assert_eq!(allow.len(), 1);
-        assert_eq!((deny.clone(), allow.clone()), found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", true));
+        let (deny_ref, allow_ref, _) = found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", true);
+        assert_eq!((deny, allow), (deny_ref, allow_ref));
     }
 }
