@@ -128,6 +128,9 @@ struct Raw {
     id_token: Option<(usize, usize)>,
 }
 
+/// The automaton of a view without patterns.
+static EMPTY: LazyLock<Automaton> = LazyLock::new(|| Automaton::new([], 0));
+
 static BUILTIN: LazyLock<Arc<Matcher>> = LazyLock::new(|| {
     // The shipped lexicon is checked by tests; an empty matcher is the safe fallback.
     Arc::new(Matcher::new(&Lexicon::builtin(), MatcherOptions::default()).unwrap_or_else(|_| Matcher::empty()))
@@ -302,8 +305,20 @@ impl Matcher {
     /// table without decoding, everything else by one look-up in the matcher's code table, which
     /// also gives each view's automaton input.
     fn collect(&self, text: &str, found: &mut Candidates) {
+        // One loop per set of views in use, so absent views cost nothing.
+        match (self.pinyin.is_some(), self.numeric.is_some()) {
+            (false, false) => self.collect_views::<false, false>(text, found),
+            (true, false) => self.collect_views::<true, false>(text, found),
+            (false, true) => self.collect_views::<false, true>(text, found),
+            (true, true) => self.collect_views::<true, true>(text, found),
+        }
+    }
+
+    /// [`Matcher::collect`] with the pinyin (`P`) and number-style (`N`) views on or off.
+    #[inline(always)]
+    fn collect_views<const P: bool, const N: bool>(&self, text: &str, found: &mut Candidates) {
         let codes = &self.codes;
-        let mut c = self.collector::<true>(found);
+        let mut c = self.collector::<true, P, N>(found);
         let bytes = text.as_bytes();
         // Offset of the first whitespace character since the last significant one, if any.
         let mut pending_space = NO_SPACE;
@@ -374,15 +389,18 @@ impl Matcher {
     /// [`Matcher::collect`] the slow way, through the normaliser: the reference for tests.
     #[cfg(test)]
     fn collect_reference(&self, text: &str, found: &mut Candidates) {
-        let mut c = self.collector::<false>(found);
+        let mut c = self.collector::<false, true, true>(found);
         walk(text, |e: Emit| c.push(self.codes.entry_of(e.c, e.digit), e.orig_byte));
         c.finish();
     }
 
     /// The per-character work of a scan; `SKIP`: skip what cannot start a match while every
     /// automaton is at its root (off for the reference, which must see every character).
-    fn collector<'a, 'o, const SKIP: bool>(&'a self, found: &'o mut Candidates) -> Collector<'a, 'o, SKIP> {
-        let stepper = |a: &'a Option<Automaton>| a.as_ref().map(|a| ViewStepper { a, st: ROOT });
+    fn collector<'a, 'o, const SKIP: bool, const P: bool, const N: bool>(
+        &'a self,
+        found: &'o mut Candidates,
+    ) -> Collector<'a, 'o, SKIP, P, N> {
+        let stepper = |a: &'a Option<Automaton>| ViewStepper { a: a.as_ref().unwrap_or(&EMPTY), st: ROOT };
         Collector {
             space: self.codes.space,
             base: stepper(&self.base),
@@ -554,17 +572,19 @@ impl Recorder<'_, '_> {
 }
 
 /// The matcher's per-character work: step every automaton in use, record what ends here.
-struct Collector<'a, 'o, const SKIP: bool> {
+/// `P`/`N`: whether the pinyin/number-style views are stepped (an absent view has the empty
+/// automaton, so stepping it is correct, only useless).
+struct Collector<'a, 'o, const SKIP: bool, const P: bool, const N: bool> {
     space: u64,
-    base: Option<ViewStepper<'a>>,
-    pinyin: Option<ViewStepper<'a>>,
-    numeric: Option<ViewStepper<'a>>,
+    base: ViewStepper<'a>,
+    pinyin: ViewStepper<'a>,
+    numeric: ViewStepper<'a>,
     rec: Recorder<'a, 'o>,
     run: Run,
     min_len: usize,
 }
 
-impl<const SKIP: bool> Collector<'_, '_, SKIP> {
+impl<const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_, SKIP, P, N> {
     /// Emits the pending whitespace run as one space unless it sits between two non-ASCII
     /// characters (or at the start of the text).
     #[inline(always)]
@@ -598,14 +618,14 @@ impl<const SKIP: bool> Collector<'_, '_, SKIP> {
         }
         let rec = &mut self.rec;
         rec.ring[rec.npos & (RING - 1)] = at;
-        for (stepper, shift, view) in [
-            (&mut self.base, BASE_SHIFT, View::Base),
-            (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin),
-            (&mut self.numeric, NUMERIC_SHIFT, View::Numeric),
+        for (v, shift, view, on) in [
+            (&mut self.base, BASE_SHIFT, View::Base, true),
+            (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin, P),
+            (&mut self.numeric, NUMERIC_SHIFT, View::Numeric, N),
         ] {
-            let Some(v) = stepper.as_mut() else {
+            if !on {
                 continue;
-            };
+            }
             let id = id_at(entry, shift);
             // Number 0: not in the view's alphabet, no pattern goes through this character.
             v.st = if id == 0 { ROOT } else { v.a.step(v.st, id) };
@@ -634,8 +654,8 @@ impl<const SKIP: bool> Collector<'_, '_, SKIP> {
     /// Whether every automaton is at its root.
     #[inline(always)]
     fn at_root(&self) -> bool {
-        let st = |v: &Option<ViewStepper>| v.as_ref().map_or(ROOT, |v| v.st);
-        (st(&self.base) | st(&self.pinyin) | st(&self.numeric)) == ROOT
+        let st = |v: &ViewStepper, on: bool| if on { v.st } else { ROOT };
+        (self.base.st | st(&self.pinyin, P) | st(&self.numeric, N)) == ROOT
     }
 }
 
