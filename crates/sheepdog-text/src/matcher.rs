@@ -432,9 +432,10 @@ impl Matcher {
         let needs_id = |r: &Raw| self.terms.get(r.term as usize).is_some_and(|t| t.needs_id);
         if deny.iter().any(needs_id) {
             let tokens: Vec<(usize, usize)> = tokens.into_iter().map(|(s, last)| (s, char_end(text, last))).collect();
+            let mut cursor = 0;
             for r in deny.iter_mut() {
                 if needs_id(r) {
-                    r.id_token = nearest_token(text, &tokens, r, self.options.id_window);
+                    r.id_token = nearest_token(text, &tokens, &mut cursor, r, self.options.id_window);
                 }
             }
             deny.retain(|r| !needs_id(r) || r.id_token.is_some());
@@ -757,13 +758,36 @@ fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
 }
 
 /// The ID-like token closest to `r` if it is within `window` original characters.
-fn nearest_token(text: &str, tokens: &[(usize, usize)], r: &Raw, window: usize) -> Option<(usize, usize)> {
+///
+/// `cursor` carries the search over from the previous call: candidates come by increasing end,
+/// so the token index only moves forward (an earlier end is searched from scratch).
+fn nearest_token(
+    text: &str,
+    tokens: &[(usize, usize)],
+    cursor: &mut usize,
+    r: &Raw,
+    window: usize,
+) -> Option<(usize, usize)> {
     // Tokens are sorted and disjoint: the candidates are the last one starting before the
     // match ends and the first one starting at or after that.
-    let i = tokens.partition_point(|t| t.0 < r.end);
+    let mut i = *cursor;
+    if i > 0 && tokens.get(i - 1).is_none_or(|t| t.0 >= r.end) {
+        i = tokens.partition_point(|t| t.0 < r.end);
+    }
+    while tokens.get(i).is_some_and(|t| t.0 < r.end) {
+        i += 1;
+    }
+    *cursor = i;
     let gap = |a: usize, b: usize| -> usize {
-        // Characters strictly between two byte offsets, counted only up to window + 1.
-        text.get(a..b).map_or(0, |s| s.chars().take(window.saturating_add(1)).count())
+        // Characters strictly between two byte offsets (UTF-8 leading bytes), counted only up
+        // to window + 1: 4 * (window + 1) bytes or more hold at least that many.
+        let limit = window.saturating_add(1);
+        if b.saturating_sub(a) >= limit.saturating_mul(4) {
+            return limit;
+        }
+        text.as_bytes()
+            .get(a..b)
+            .map_or(0, |s| (s.iter().map(|&b| u32::from(b & 0xC0 != 0x80)).sum::<u32>() as usize).min(limit))
     };
     let mut best: Option<((usize, usize), usize)> = None;
     if i > 0 {
@@ -960,6 +984,48 @@ mod tests {
                 let fast = found(m, &s, false);
                 prop_assert_eq!(&fast, &found(m, &s, true));
                 prop_assert_eq!(&fast.2, &id_tokens(&s, m.options.id_min_len));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// The nearest token found with the carried-over cursor is one at the smallest
+        /// character distance, as a brute-force search over all tokens finds it.
+        #[test]
+        fn nearest_token_is_the_nearest(
+            s in prop::collection::vec(prop::sample::select(vec![
+                "ab", "12", "3", " ", "-", "二", "①", "x", "微", "信", "\n", "é", "😀",
+            ]), 0..64).prop_map(|v| v.concat()),
+            picks in prop::collection::vec((0usize..1000, 1usize..6), 1..6),
+            window in 0usize..12,
+        ) {
+            let bounds: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+            let mut spans: Vec<(usize, usize)> = picks
+                .iter()
+                .map(|&(a, n)| {
+                    let a = a % bounds.len();
+                    (bounds[a], bounds[(a + n).min(bounds.len() - 1)])
+                })
+                .filter(|(a, b)| a < b)
+                .collect();
+            // Mostly by increasing end, like the scan's candidates, with one out of order.
+            spans.sort_by_key(|sp| sp.1);
+            if spans.len() > 2 {
+                spans.swap(0, 2);
+            }
+            let tokens = id_tokens(&s, 2);
+            let chars = |a: usize, b: usize| s.get(a..b).map_or(0, |x| x.chars().count());
+            let mut cursor = 0;
+            for &(start, end) in &spans {
+                let r = Raw { start, last: start, end, term: 0, view: View::Base, id_token: None };
+                let got = nearest_token(&s, &tokens, &mut cursor, &r, window);
+                let dist = |t: (usize, usize)| {
+                    if t.1 > start && t.0 < end { 0 } else if t.1 <= start { chars(t.1, start) } else { chars(end, t.0) }
+                };
+                let best = tokens.iter().map(|&t| dist(t)).min().filter(|&d| d <= window);
+                prop_assert_eq!(got.map(dist), best);
             }
         }
     }
