@@ -101,15 +101,20 @@ pub(crate) const MAX_ID: u32 = (1 << ID_BITS) - 1;
 pub(crate) const BASE_SHIFT: u32 = 2;
 pub(crate) const PINYIN_SHIFT: u32 = BASE_SHIFT + ID_BITS;
 pub(crate) const NUMERIC_SHIFT: u32 = PINYIN_SHIFT + ID_BITS;
-const _: () = assert!(NUMERIC_SHIFT + ID_BITS <= 61);
+const _: () = assert!(NUMERIC_SHIFT + ID_BITS <= 59);
 /// Set when the folded character can be part of an ID-like token: an ASCII letter or a digit
 /// (numerals and super/subscripts count as digits).
 pub(crate) const ID_CHAR: u64 = 1 << 61;
 /// Set when the folded character is a digit (with [`ID_CHAR`]).
 pub(crate) const ID_DIGIT: u64 = 1 << 62;
+/// Set when the character starts a pattern of the base / pinyin / number-style view: a view at
+/// its root stays there on a character without its bit, so the scan need not step it.
+pub(crate) const STARTS_BASE: u64 = 1 << 59;
+pub(crate) const STARTS_PINYIN: u64 = 1 << 60;
+pub(crate) const STARTS_NUMERIC: u64 = 1 << 63;
 /// Set when the character starts a pattern in some view: a character without it leaves every
 /// automaton at its root when they all are there, so the scan can skip it.
-pub(crate) const STARTS: u64 = 1 << 63;
+pub(crate) const STARTS: u64 = STARTS_BASE | STARTS_PINYIN | STARTS_NUMERIC;
 
 /// The view number at `shift` of an entry.
 #[inline(always)]
@@ -237,10 +242,11 @@ impl Codes {
         }
         .copied()
         .unwrap_or(0);
-        let starts = [base, pinyin, numeric]
+        let starts = [(base, STARTS_BASE), (pinyin, STARTS_PINYIN), (numeric, STARTS_NUMERIC)]
             .iter()
             .zip(&self.starts)
-            .any(|(&id, s)| s.get(id as usize).copied().unwrap_or(false));
+            .filter(|((id, _), s)| s.get(*id as usize).copied().unwrap_or(false))
+            .fold(0, |bits, ((_, bit), _)| bits | bit);
         let is_digit = digit.is_some() || c.is_ascii_digit();
         let id = if is_digit {
             ID_CHAR | ID_DIGIT
@@ -249,7 +255,7 @@ impl Codes {
         } else {
             0
         };
-        (if starts { STARTS } else { 0 })
+        starts
             | id
             | KIND_SINGLE
             | (u64::from(base) << BASE_SHIFT)

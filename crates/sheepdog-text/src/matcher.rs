@@ -8,6 +8,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 use crate::automaton::{Automaton, ROOT};
 use crate::codes::{
     self, id_at, Alphabet, Codes, FxHashMap, BASE_SHIFT, ID_CHAR, ID_DIGIT, NUMERIC_SHIFT, PINYIN_SHIFT, STARTS,
+    STARTS_BASE, STARTS_NUMERIC, STARTS_PINYIN,
 };
 use crate::fold::{Folded, TABLES};
 use crate::lexicon::{Category, Lexicon, MAX_TERM_CHARS};
@@ -619,12 +620,13 @@ impl<const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_, SKIP, P, 
         }
         let rec = &mut self.rec;
         rec.ring[rec.npos & (RING - 1)] = at;
-        for (v, shift, view, on) in [
-            (&mut self.base, BASE_SHIFT, View::Base, true),
-            (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin, P),
-            (&mut self.numeric, NUMERIC_SHIFT, View::Numeric, N),
+        for (v, shift, view, on, starts) in [
+            (&mut self.base, BASE_SHIFT, View::Base, true, STARTS_BASE),
+            (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin, P, STARTS_PINYIN),
+            (&mut self.numeric, NUMERIC_SHIFT, View::Numeric, N, STARTS_NUMERIC),
         ] {
-            if !on {
+            if !on || (SKIP && v.st == ROOT && entry & starts == 0) {
+                // Off, or at the root and staying there (nothing ends at the root).
                 continue;
             }
             let id = id_at(entry, shift);
