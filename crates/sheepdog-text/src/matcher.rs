@@ -117,16 +117,27 @@ impl View {
     }
 }
 
-/// A deny candidate before selection; offsets in original bytes.
+/// A deny candidate before selection; offsets in original bytes (32 bits, like the scan
+/// loop's, so that a candidate is 32 bytes: there are many to sort on match-dense text).
 #[derive(Clone, Copy)]
 struct Raw {
-    start: usize,
+    start: u32,
     /// Byte offset of the original character the match's last normalised character came from.
-    last: usize,
-    end: usize,
+    last: u32,
+    end: u32,
     term: u32,
     view: View,
-    id_token: Option<(usize, usize)>,
+    id_token: Option<(u32, u32)>,
+}
+
+impl Raw {
+    fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    fn end(&self) -> usize {
+        self.end as usize
+    }
 }
 
 /// The automaton of a view without patterns.
@@ -416,7 +427,7 @@ impl Matcher {
     fn select<'t>(&self, text: &'t str, found: Candidates) -> Vec<Match<'t>> {
         let Candidates { mut deny, allow, tokens } = found;
         for r in deny.iter_mut() {
-            r.end = char_end(text, r.last);
+            r.end = char_end(text, r.last as usize) as u32;
         }
         // ASCII word boundaries, judged on the original neighbours.
         deny.retain(|r| {
@@ -424,9 +435,9 @@ impl Matcher {
                 return false;
             };
             let before_ok = !t.ascii_letter_start
-                || !text.get(..r.start).and_then(|s| s.chars().next_back()).is_some_and(|c| c.is_ascii_alphabetic());
+                || !text.get(..r.start()).and_then(|s| s.chars().next_back()).is_some_and(|c| c.is_ascii_alphabetic());
             let after_ok = !t.ascii_letter_end
-                || !text.get(r.end..).and_then(|s| s.chars().next()).is_some_and(|c| c.is_ascii_alphabetic());
+                || !text.get(r.end()..).and_then(|s| s.chars().next()).is_some_and(|c| c.is_ascii_alphabetic());
             before_ok && after_ok
         });
         // Co-occurrence: some terms fire only near an ID-like token.
@@ -436,7 +447,8 @@ impl Matcher {
             let mut cursor = 0;
             for r in deny.iter_mut() {
                 if needs_id(r) {
-                    r.id_token = nearest_token(text, &tokens, &mut cursor, r, self.options.id_window);
+                    r.id_token = nearest_token(text, &tokens, &mut cursor, r, self.options.id_window)
+                        .map(|(s, e)| (s as u32, e as u32));
                 }
             }
             deny.retain(|r| !needs_id(r) || r.id_token.is_some());
@@ -448,8 +460,8 @@ impl Matcher {
         let mut chosen: Vec<Raw> = Vec::new();
         let mut covered_to = 0usize;
         for r in deny {
-            if r.start >= covered_to {
-                covered_to = r.end;
+            if r.start() >= covered_to {
+                covered_to = r.end();
                 chosen.push(r);
             }
         }
@@ -460,11 +472,11 @@ impl Matcher {
         let mut a = 0usize;
         let mut furthest = 0usize;
         chosen.retain(|r| {
-            while a < allow.len() && allow[a].0 <= r.start {
+            while a < allow.len() && allow[a].0 <= r.start() {
                 furthest = furthest.max(allow[a].1);
                 a += 1;
             }
-            furthest < r.end
+            furthest < r.end()
         });
         // Byte offsets to char offsets, in one forward pass (matches are sorted by start).
         let mut out = Vec::with_capacity(chosen.len());
@@ -473,9 +485,10 @@ impl Matcher {
             let Some(t) = self.terms.get(r.term as usize) else {
                 continue;
             };
-            let start = counter.char_at(r.start);
-            let end = start + text.get(r.start..r.end).map_or(0, |s| s.chars().count());
+            let start = counter.char_at(r.start());
+            let end = start + text.get(r.start()..r.end()).map_or(0, |s| s.chars().count());
             let id_token = r.id_token.map(|(s, e)| {
+                let (s, e) = (s as usize, e as usize);
                 let s_chars = counter.char_at(s);
                 Span { start: s_chars, end: s_chars + text.get(s..e).map_or(0, |x| x.chars().count()) }
             });
@@ -485,7 +498,7 @@ impl Matcher {
                 weight: t.weight,
                 start,
                 end,
-                matched: text.get(r.start..r.end).unwrap_or_default(),
+                matched: text.get(r.start()..r.end()).unwrap_or_default(),
                 id_token,
             });
         }
@@ -562,10 +575,10 @@ impl Recorder<'_, '_> {
             return;
         };
         let start_pos = (self.npos + 1).saturating_sub(p.len as usize);
-        let start = self.ring[start_pos & (RING - 1)] as usize;
-        let last = self.ring[self.npos & (RING - 1)] as usize;
+        let start = self.ring[start_pos & (RING - 1)];
+        let last = self.ring[self.npos & (RING - 1)];
         if p.allow && view == View::Base {
-            self.found.allow.push((start, last));
+            self.found.allow.push((start as usize, last as usize));
         }
         if let Some(term) = p.deny {
             self.found.deny.push(Raw { start, last, end: last, term, view, id_token: None });
@@ -773,10 +786,11 @@ fn nearest_token(
     // Tokens are sorted and disjoint: the candidates are the last one starting before the
     // match ends and the first one starting at or after that.
     let mut i = *cursor;
-    if i > 0 && tokens.get(i - 1).is_none_or(|t| t.0 >= r.end) {
-        i = tokens.partition_point(|t| t.0 < r.end);
+    let (start, end) = (r.start(), r.end());
+    if i > 0 && tokens.get(i - 1).is_none_or(|t| t.0 >= end) {
+        i = tokens.partition_point(|t| t.0 < end);
     }
-    while tokens.get(i).is_some_and(|t| t.0 < r.end) {
+    while tokens.get(i).is_some_and(|t| t.0 < end) {
         i += 1;
     }
     *cursor = i;
@@ -794,11 +808,11 @@ fn nearest_token(
     let mut best: Option<((usize, usize), usize)> = None;
     if i > 0 {
         let t = tokens[i - 1];
-        let d = if t.1 > r.start { 0 } else { gap(t.1, r.start) };
+        let d = if t.1 > start { 0 } else { gap(t.1, start) };
         best = Some((t, d));
     }
     if let Some(&t) = tokens.get(i) {
-        let d = gap(r.end, t.0);
+        let d = gap(end, t.0);
         if best.is_none_or(|(_, bd)| d < bd) {
             best = Some((t, d));
         }
@@ -952,7 +966,7 @@ mod tests {
             m.collect(text, &mut c);
         }
         let tokens = c.tokens.iter().map(|&(s, last)| (s, char_end(text, last))).collect();
-        (c.deny.iter().map(|r| (r.start, r.last, r.term, r.view)).collect(), c.allow, tokens)
+        (c.deny.iter().map(|r| (r.start(), r.last as usize, r.term, r.view)).collect(), c.allow, tokens)
     }
 
     /// The test lexicon with shorter ID-like tokens.
@@ -1021,7 +1035,8 @@ mod tests {
             let chars = |a: usize, b: usize| s.get(a..b).map_or(0, |x| x.chars().count());
             let mut cursor = 0;
             for &(start, end) in &spans {
-                let r = Raw { start, last: start, end, term: 0, view: View::Base, id_token: None };
+                let (s32, e32) = (start as u32, end as u32);
+                let r = Raw { start: s32, last: s32, end: e32, term: 0, view: View::Base, id_token: None };
                 let got = nearest_token(&s, &tokens, &mut cursor, &r, window);
                 let dist = |t: (usize, usize)| {
                     if t.1 > start && t.0 < end { 0 } else if t.1 <= start { chars(t.1, start) } else { chars(end, t.0) }
