@@ -18,8 +18,9 @@
 pub(crate) const ROOT: u32 = 0;
 /// No state / no output / a free unit's parent.
 const NONE: u32 = u32::MAX;
-/// How many free units a state with several children tries as its first child's place before
-/// it is placed past the end: keeps the build linear when the front is fragmented.
+/// How many free units a state with several children tries as its first child's place (from
+/// the first free unit, then back from the end) before it is placed past the end: keeps the
+/// build linear when the array is fragmented.
 const MAX_TRIES: usize = 64;
 
 #[derive(Clone, Copy)]
@@ -143,22 +144,29 @@ impl Automaton {
             let c1 = nodes[node.first as usize].code as usize;
             let fits =
                 |units: &Vec<Unit>, base: usize| codes().all(|c| units.get(base + c).is_none_or(|u| u.check == NONE));
-            // base + c1 is a free unit at or after first_free, base >= 0 (numbers are >= 1).
-            let mut pos = first_free.max(c1);
-            let mut tries = 0;
-            let base = loop {
-                while units.get(pos).is_some_and(|u| u.check != NONE) {
+            // base + c1 is a free unit at or after `from`, base >= 0 (numbers are >= 1); at
+            // most MAX_TRIES free units are tried.
+            let search = |units: &Vec<Unit>, from: usize| -> Option<usize> {
+                let mut pos = from.max(c1);
+                for _ in 0..MAX_TRIES {
+                    while units.get(pos).is_some_and(|u| u.check != NONE) {
+                        pos += 1;
+                    }
+                    if pos >= units.len() || fits(units, pos - c1) {
+                        return Some(pos - c1);
+                    }
                     pos += 1;
                 }
-                if pos >= units.len() || fits(&units, pos - c1) {
-                    break pos - c1;
-                }
-                tries += 1;
-                if tries >= MAX_TRIES {
-                    break units.len().max(c1) - c1;
-                }
-                pos += 1;
+                None
             };
+            // First-fit from the first free unit; a node with children spread over much of a
+            // large alphabet rarely fits among the dense front, so it is then tried over its
+            // own span back from the end, where earlier such nodes left most units free (else
+            // each would take a fresh span: quadratic memory for wide alphabets).
+            let span = nodes[children.end - 1].code as usize - c1 + 1;
+            let base = search(&units, first_free)
+                .or_else(|| search(&units, units.len().saturating_sub(span)))
+                .unwrap_or(units.len().max(c1) - c1);
             let parent = slot[i];
             for c in children {
                 let at = base + nodes[c].code as usize;
@@ -171,9 +179,7 @@ impl Automaton {
                 first_free += 1;
             }
         }
-        // Every look-up of a child lands inside the array.
-        let len = units.len() + alphabet as usize + 1;
-        units.resize(len, FREE);
+        // (A look-up of a child past the end is a miss: `step` reads with `get`.)
         units.shrink_to_fit();
 
         // Failure and output links, breadth-first (a failure target is shallower, so its own
@@ -343,6 +349,24 @@ mod tests {
         let s = [1, 2, 3].iter().fold(ROOT, |s, &c| a.step(s, c));
         assert_eq!(a.values(s).collect::<Vec<_>>(), [0, 3, 2]);
         assert!(a.starts_with(2) && !Automaton::new([], 3).starts_with(2));
+    }
+
+    #[test]
+    fn wide_nodes_share_their_spans() {
+        // 3,000 first characters, each with a few children spread over 3,000 numbers: placed
+        // each past the end, their spans would take millions of units.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let patterns: Vec<Vec<u32>> =
+            (0..20_000).map(|_| (0..2).map(|_| (next() % 3000) as u32 + 1).collect()).collect();
+        let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), 3000);
+        let (states, units) = a.fill();
+        assert!(units < 4 * states, "{states} states in {units} units");
     }
 
     #[test]
