@@ -1,6 +1,6 @@
 //! The matcher's own character codes: one compact table per matcher that takes an original
 //! character straight to what each view's automaton sees, so a scan does one look-up per
-//! character instead of a fold look-up plus one code-mapper look-up per view.
+//! character instead of a fold look-up plus one alphabet look-up per view.
 //!
 //! Every view has a dense alphabet: the distinct characters of its patterns, numbered from 1.
 //! The automata (see [`crate::automaton`]) are built over those numbers, so their root tables

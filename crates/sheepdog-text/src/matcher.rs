@@ -311,11 +311,12 @@ impl Matcher {
     }
 
     /// Feeds the normalised views of `text` to the automata; collects every deny and allow
-    /// occurrence (overlapping), with original byte offsets.
+    /// occurrence (overlapping) and every ID-like token, with original byte offsets.
     ///
     /// This is [`walk`] (the normaliser) specialised for the matcher: ASCII is folded by a flat
     /// table without decoding, everything else by one look-up in the matcher's code table, which
-    /// also gives each view's automaton input.
+    /// also gives each view's automaton input, whether the character starts a pattern (per view)
+    /// and whether it can be part of an ID-like token.
     fn collect(&self, text: &str, found: &mut Candidates) {
         // One loop per set of views in use, so absent views cost nothing.
         match (self.pinyin.is_some(), self.numeric.is_some()) {
