@@ -1,18 +1,20 @@
 //! The matcher's own character codes: one compact table per matcher that takes an original
 //! character straight to what each view's automaton sees, so a scan does one look-up per
-//! character instead of a fold look-up plus one code-mapper look-up per view.
+//! character instead of a fold look-up plus one alphabet look-up per view.
 //!
 //! Every view has a dense alphabet: the distinct characters of its patterns, numbered from 1.
-//! The automata are built over those numbers (as characters), so their own code-mapper tables
+//! The automata (see [`crate::automaton`]) are built over those numbers, so their root tables
 //! are as small as the alphabet. A text character whose folded form is not in a view's
 //! alphabet gets number 0 there: it can be part of no pattern, so the view's automaton goes
 //! back to its root without being looked at.
 //!
 //! The table composes the process-wide folding (see [`crate::fold`]) with the alphabets: an
 //! entry holds the fold kind (one character, noise, space, or "ask the slow path") and the
-//! three view numbers of the folded character. It is two-level (256-character blocks, equal
-//! blocks shared), with a flat table for ASCII.
+//! three view numbers of the folded character, and whether it starts a pattern. It is
+//! two-level (256-character blocks of 16-bit indices into the distinct entries, equal blocks
+//! shared), with a flat table of entries for ASCII.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -92,25 +94,32 @@ pub(crate) const KIND_SPACE: u64 = 2;
 /// Expansions (`⑽` → `10`) and characters beyond the table: fold with [`crate::fold`].
 pub(crate) const KIND_SLOW: u64 = 3;
 
-const ID_BITS: u32 = 20;
+const ID_BITS: u32 = 19;
 /// Largest view number: alphabets are Unicode letters and digits (fewer than 2^18 of them)
-/// plus pinyin syllables, so this bound is never reached by a real lexicon.
+/// plus pinyin syllables (about 400), so this bound is never reached by a real lexicon.
 pub(crate) const MAX_ID: u32 = (1 << ID_BITS) - 1;
 pub(crate) const BASE_SHIFT: u32 = 2;
 pub(crate) const PINYIN_SHIFT: u32 = BASE_SHIFT + ID_BITS;
 pub(crate) const NUMERIC_SHIFT: u32 = PINYIN_SHIFT + ID_BITS;
+const _: () = assert!(NUMERIC_SHIFT + ID_BITS <= 59);
+/// Set when the folded character can be part of an ID-like token: an ASCII letter or a digit
+/// (numerals and super/subscripts count as digits).
+pub(crate) const ID_CHAR: u64 = 1 << 61;
+/// Set when the folded character is a digit (with [`ID_CHAR`]).
+pub(crate) const ID_DIGIT: u64 = 1 << 62;
+/// Set when the character starts a pattern of the base / pinyin / number-style view: a view at
+/// its root stays there on a character without its bit, so the scan need not step it.
+pub(crate) const STARTS_BASE: u64 = 1 << 59;
+pub(crate) const STARTS_PINYIN: u64 = 1 << 60;
+pub(crate) const STARTS_NUMERIC: u64 = 1 << 63;
+/// Set when the character starts a pattern in some view: a character without it leaves every
+/// automaton at its root when they all are there, so the scan can skip it.
+pub(crate) const STARTS: u64 = STARTS_BASE | STARTS_PINYIN | STARTS_NUMERIC;
 
 /// The view number at `shift` of an entry.
 #[inline(always)]
 pub(crate) fn id_at(entry: u64, shift: u32) -> u32 {
     (entry >> shift) as u32 & MAX_ID
-}
-
-/// The character an automaton sees for a view number (skipping the surrogate range).
-#[inline(always)]
-pub(crate) fn id_char(id: u32) -> char {
-    let code = if id < 0xD800 { id } else { id + 0x800 };
-    char::from_u32(code).unwrap_or('\0')
 }
 
 /// One view's alphabet while the matcher is built: folded (view) character → number.
@@ -122,17 +131,22 @@ pub(crate) struct Alphabet {
 impl Alphabet {
     /// The pattern as the view's automaton sees it, numbering new characters. `None` when the
     /// alphabet would exceed [`MAX_ID`].
-    pub(crate) fn encode(&mut self, pattern: impl Iterator<Item = char>) -> Option<String> {
-        let mut out = String::new();
+    pub(crate) fn encode(&mut self, pattern: impl Iterator<Item = char>) -> Option<Vec<u32>> {
+        let mut out = Vec::new();
         for c in pattern {
             let next = self.ids.len() as u32 + 1;
             let id = *self.ids.entry(c).or_insert(next);
             if id > MAX_ID {
                 return None;
             }
-            out.push(id_char(id));
+            out.push(id);
         }
         Some(out)
+    }
+
+    /// The largest number given so far.
+    pub(crate) fn size(&self) -> u32 {
+        self.ids.len() as u32
     }
 }
 
@@ -140,35 +154,61 @@ impl Alphabet {
 pub(crate) struct Codes {
     ascii: [u64; 128],
     top: Box<[u16; N_BLOCKS]>,
-    blocks: Box<[u64]>,
+    /// Per character of a block, an index into `entries`: a quarter of the size of the entries
+    /// themselves, so more of the blocks a text touches stay in the first-level cache.
+    blocks: Box<[u16]>,
+    /// The distinct entries; index 0 is `KIND_SLOW` (also for any beyond 2^16 distinct ones).
+    entries: Box<[u64]>,
     base: FxHashMap<char, u32>,
     pinyin: FxHashMap<char, u32>,
     numeric: FxHashMap<char, u32>,
+    /// Per view (base, pinyin, numeric), whether each number starts a pattern.
+    starts: [Vec<bool>; 3],
     /// The entry of an emitted space.
     pub(crate) space: u64,
 }
 
 impl Codes {
-    pub(crate) fn new(base: Alphabet, pinyin: Alphabet, numeric: Alphabet) -> Codes {
+    /// The table for three views' alphabets; `starts` tells, per view (base, pinyin, numeric),
+    /// whether a number starts a pattern.
+    pub(crate) fn new(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
+        let starts = [(&base, starts[0]), (&pinyin, starts[1]), (&numeric, starts[2])]
+            .map(|(a, f)| (0..=a.size()).map(f).collect::<Vec<bool>>());
         let mut codes = Codes {
             ascii: [0; 128],
             top: Box::new([0; N_BLOCKS]),
             blocks: Box::new([]),
+            entries: Box::new([]),
             base: base.ids,
             pinyin: pinyin.ids,
             numeric: numeric.ids,
+            starts,
             space: 0,
         };
         codes.space = codes.entry_of(' ', None);
-        let mut blocks: Vec<u64> = Vec::new();
-        let mut seen: FxHashMap<Vec<u64>, u16> = FxHashMap::default();
-        let mut block = vec![0u64; BLOCK_LEN];
+        let mut blocks: Vec<u16> = Vec::new();
+        let mut entries: Vec<u64> = vec![KIND_SLOW];
+        let mut index: FxHashMap<u64, u16> = FxHashMap::default();
+        index.insert(KIND_SLOW, 0);
+        let mut seen: FxHashMap<Vec<u16>, u16> = FxHashMap::default();
+        let mut block = vec![0u16; BLOCK_LEN];
         for hi in 0..N_BLOCKS {
             for (lo, slot) in block.iter_mut().enumerate() {
                 let code = ((hi as u32) << BLOCK_BITS) | lo as u32;
-                *slot = match char::from_u32(code) {
+                let entry = match char::from_u32(code) {
                     Some(c) => codes.entry_of_original(c),
                     None => KIND_NOISE,
+                };
+                *slot = match index.entry(entry) {
+                    Entry::Occupied(e) => *e.get(),
+                    Entry::Vacant(e) => match u16::try_from(entries.len()) {
+                        Ok(i) => {
+                            entries.push(entry);
+                            *e.insert(i)
+                        }
+                        // Full: the slow path folds it.
+                        Err(_) => 0,
+                    },
                 };
             }
             let idx = match seen.get(&block) {
@@ -184,6 +224,7 @@ impl Codes {
             codes.top[hi] = idx;
         }
         codes.blocks = blocks.into_boxed_slice();
+        codes.entries = entries.into_boxed_slice();
         for b in 0..128u8 {
             codes.ascii[usize::from(b)] = codes.entry_of_original(char::from(b));
         }
@@ -201,7 +242,22 @@ impl Codes {
         }
         .copied()
         .unwrap_or(0);
-        KIND_SINGLE
+        let starts = [(base, STARTS_BASE), (pinyin, STARTS_PINYIN), (numeric, STARTS_NUMERIC)]
+            .iter()
+            .zip(&self.starts)
+            .filter(|((id, _), s)| s.get(*id as usize).copied().unwrap_or(false))
+            .fold(0, |bits, ((_, bit), _)| bits | bit);
+        let is_digit = digit.is_some() || c.is_ascii_digit();
+        let id = if is_digit {
+            ID_CHAR | ID_DIGIT
+        } else if c.is_ascii_alphabetic() {
+            ID_CHAR
+        } else {
+            0
+        };
+        starts
+            | id
+            | KIND_SINGLE
             | (u64::from(base) << BASE_SHIFT)
             | (u64::from(pinyin) << PINYIN_SHIFT)
             | (u64::from(numeric) << NUMERIC_SHIFT)
@@ -229,12 +285,17 @@ impl Codes {
             return KIND_SLOW;
         }
         let block = usize::from(self.top[(code >> BLOCK_BITS) as usize]);
-        self.blocks.get((block << BLOCK_BITS) | (code as usize & (BLOCK_LEN - 1))).copied().unwrap_or(KIND_SLOW)
+        let i = self.blocks.get((block << BLOCK_BITS) | (code as usize & (BLOCK_LEN - 1))).copied().unwrap_or(0);
+        self.entries.get(usize::from(i)).copied().unwrap_or(KIND_SLOW)
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
         let maps = (self.base.capacity() + self.pinyin.capacity() + self.numeric.capacity()) * 9;
-        N_BLOCKS * 2 + self.blocks.len() * 8 + maps
+        N_BLOCKS * 2
+            + self.blocks.len() * 2
+            + self.entries.len() * 8
+            + maps
+            + self.starts.iter().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -243,11 +304,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_start_at_one_and_skip_surrogates() {
+    fn numbers_start_at_one() {
         let mut a = Alphabet::default();
-        assert_eq!(a.encode("ab a".chars()).as_deref(), Some("\u{1}\u{2}\u{3}\u{1}"));
-        assert_eq!(id_char(0xD7FF), '\u{D7FF}');
-        assert_eq!(id_char(0xD800), '\u{E000}');
-        assert_eq!(id_char(MAX_ID) as u32, MAX_ID + 0x800);
+        assert_eq!(a.encode("ab a".chars()).as_deref(), Some(&[1, 2, 3, 1][..]));
+        assert_eq!(a.size(), 3);
     }
 }

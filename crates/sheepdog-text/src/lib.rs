@@ -11,7 +11,7 @@
 //! let matcher = Matcher::builtin(); // Arc<Matcher>, built once per process
 //! let matches = matcher.scan("专业接碼，出售老号带圈，加薇信 ab1234 私聊");
 //! let found: Vec<(&str, &str)> =
-//!     matches.iter().map(|m| (m.matched.as_str(), m.category.name())).collect();
+//!     matches.iter().map(|m| (m.matched, m.category.name())).collect();
 //! assert_eq!(
 //!     found,
 //!     [
@@ -72,12 +72,14 @@
 //!
 //! One pass over the text, no normalised copy: ASCII is folded by a flat table without
 //! decoding, other characters by one look-up in the matcher's two-level code table, which gives
-//! each view's automaton (daachorse's charwise double-array Aho–Corasick, built over dense
-//! per-view character numbers) its input; a view whose alphabet lacks the character is reset
-//! without a step. ID-like tokens are looked for only around co-occurrence candidates. Memory
+//! each view's automaton (our own double-array Aho–Corasick over dense per-view character
+//! numbers, see `src/automaton.rs`) its input; a view whose alphabet lacks the character is
+//! reset without a step, and a character that starts no pattern is skipped while every
+//! automaton is at its root. ID-like tokens are looked for only around co-occurrence candidates. Memory
 //! per scan is the matches plus the candidate occurrences. The folding tables (about 0.6 MB)
 //! are computed once per process; the scan itself reads them only for rare characters.
 
+mod automaton;
 mod codes;
 mod fold;
 mod lexicon;
@@ -104,7 +106,7 @@ pub struct CategorySummary {
 
 /// Groups matches by category, in [`Category::ALL`] order; categories without a match are
 /// left out.
-pub fn summarize(matches: &[Match]) -> Vec<CategorySummary> {
+pub fn summarize(matches: &[Match<'_>]) -> Vec<CategorySummary> {
     let mut out: Vec<CategorySummary> = Vec::new();
     for category in Category::ALL {
         let mut summary = CategorySummary { category, count: 0, weight: 0, terms: Vec::new() };

@@ -5,10 +5,11 @@
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use daachorse::charwise::iter::FindOverlappingStepper;
-use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
-
-use crate::codes::{self, id_at, id_char, Alphabet, Codes, FxHashMap, BASE_SHIFT, NUMERIC_SHIFT, PINYIN_SHIFT};
+use crate::automaton::{Automaton, ROOT};
+use crate::codes::{
+    self, id_at, Alphabet, Codes, FxHashMap, BASE_SHIFT, ID_CHAR, ID_DIGIT, NUMERIC_SHIFT, PINYIN_SHIFT, STARTS,
+    STARTS_BASE, STARTS_NUMERIC, STARTS_PINYIN,
+};
 use crate::fold::{Folded, TABLES};
 use crate::lexicon::{Category, Lexicon, MAX_TERM_CHARS};
 use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
@@ -17,8 +18,6 @@ use crate::normalize::{describe_pinyin, pinyin_view, walk, Emit};
 /// kept, which is enough to place any term (at most `MAX_TERM_CHARS` long).
 const RING: usize = 64;
 const _: () = assert!(RING >= MAX_TERM_CHARS && RING.is_power_of_two());
-
-type Automaton = CharwiseDoubleArrayAhoCorasick<u32>;
 
 /// Options of a [`Matcher`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,9 +43,9 @@ pub struct Span {
     pub end: usize,
 }
 
-/// One reported match.
+/// One reported match, borrowing the scanned text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Match {
+pub struct Match<'t> {
     /// The lexicon term as written.
     pub term: Arc<str>,
     pub category: Category,
@@ -55,8 +54,8 @@ pub struct Match {
     pub start: usize,
     /// Char offset just past the last original character of the match.
     pub end: usize,
-    /// The original text of `start..end`.
-    pub matched: String,
+    /// The original text of `start..end` (a slice of the scanned text: no allocation per match).
+    pub matched: &'t str,
     /// For a co-occurrence term: the ID-like token that made it fire.
     pub id_token: Option<Span>,
 }
@@ -118,17 +117,31 @@ impl View {
     }
 }
 
-/// A deny candidate before selection; offsets in original bytes.
+/// A deny candidate before selection; offsets in original bytes (32 bits, like the scan
+/// loop's, so that a candidate is 32 bytes: there are many to sort on match-dense text).
 #[derive(Clone, Copy)]
 struct Raw {
-    start: usize,
+    start: u32,
     /// Byte offset of the original character the match's last normalised character came from.
-    last: usize,
-    end: usize,
+    last: u32,
+    end: u32,
     term: u32,
     view: View,
-    id_token: Option<(usize, usize)>,
+    id_token: Option<(u32, u32)>,
 }
+
+impl Raw {
+    fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    fn end(&self) -> usize {
+        self.end as usize
+    }
+}
+
+/// The automaton of a view without patterns.
+static EMPTY: LazyLock<Automaton> = LazyLock::new(|| Automaton::new([], 0));
 
 static BUILTIN: LazyLock<Arc<Matcher>> = LazyLock::new(|| {
     // The shipped lexicon is checked by tests; an empty matcher is the safe fallback.
@@ -144,7 +157,7 @@ impl Matcher {
     /// A matcher that matches nothing.
     pub fn empty() -> Matcher {
         Matcher {
-            codes: Codes::new(Alphabet::default(), Alphabet::default(), Alphabet::default()),
+            codes: Codes::new(Alphabet::default(), Alphabet::default(), Alphabet::default(), [&|_| false; 3]),
             base: None,
             pinyin: None,
             numeric: None,
@@ -213,31 +226,28 @@ impl Matcher {
             let idx = table.intern(View::Base, pattern, folded.len());
             table.patterns[idx].allow = true;
         }
-        let build = |view: View| -> Result<Option<Automaton>, BuildError> {
-            let patvals: Vec<(&str, u32)> = table
-                .order
-                .iter()
-                .enumerate()
-                .filter(|(_, (v, _))| *v == view)
-                .map(|(i, (_, p))| (p.as_str(), i as u32))
-                .collect();
-            if patvals.is_empty() {
-                return Ok(None);
-            }
-            // No prefilter: it serves only the slice searches, the matcher steps the automaton.
-            CharwiseDoubleArrayAhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .use_prefilter(false)
-                .build_with_values(patvals)
-                .map(Some)
-                .map_err(|e| BuildError::Automaton { view: view.name(), message: e.to_string() })
+        let build = |view: View| -> Option<Automaton> {
+            let mut patvals =
+                table.order.iter().enumerate().filter(|(_, (v, _))| *v == view).map(|(i, (_, p))| (&p[..], i as u32));
+            let first = patvals.next()?;
+            Some(Automaton::new(std::iter::once(first).chain(patvals), alphabets[view as usize].size()))
         };
-        let [base, numeric, pinyin] = alphabets;
+        let (base, pinyin, numeric) = (build(View::Base), build(View::Pinyin), build(View::Numeric));
+        fn starts(a: &Option<Automaton>) -> impl Fn(u32) -> bool + '_ {
+            move |c: u32| a.as_ref().is_some_and(|a| a.starts_with(c))
+        }
+        let [base_alphabet, numeric_alphabet, pinyin_alphabet] = alphabets;
+        let codes = Codes::new(
+            base_alphabet,
+            pinyin_alphabet,
+            numeric_alphabet,
+            [&starts(&base), &starts(&pinyin), &starts(&numeric)],
+        );
         Ok(Matcher {
-            codes: Codes::new(base, pinyin, numeric),
-            base: build(View::Base)?,
-            pinyin: build(View::Pinyin)?,
-            numeric: build(View::Numeric)?,
+            codes,
+            base,
+            pinyin,
+            numeric,
             patterns: table.patterns,
             terms,
             options,
@@ -269,12 +279,18 @@ impl Matcher {
 
     /// A one-line description of how many terms each view holds, for logs.
     pub fn describe(&self) -> String {
+        let (states, units) = [&self.base, &self.pinyin, &self.numeric]
+            .iter()
+            .filter_map(|a| a.as_ref().map(Automaton::fill))
+            .fold((0, 0), |(s, u), (a, b)| (s + a, u + b));
         format!(
-            "{} deny terms ({} pinyin, {} number-style), {} patterns, code table {} KiB",
+            "{} deny terms ({} pinyin, {} number-style), {} patterns, {} states in {} units, code table {} KiB",
             self.terms.len(),
             self.pinyin_terms,
             self.numeric_terms,
             self.patterns.len(),
+            states,
+            units,
             self.codes.heap_bytes() / 1024
         )
     }
@@ -285,25 +301,37 @@ impl Matcher {
     /// Time is linear in the text (times the lexicon's nesting depth of terms that are
     /// suffixes of each other, at most 64 per view); memory is that of the matches plus the
     /// candidates, bounded the same way.
-    pub fn scan(&self, text: &str) -> Vec<Match> {
-        let mut deny: Vec<Raw> = Vec::new();
-        let mut allow: Vec<(usize, usize)> = Vec::new();
-        self.collect(text, &mut deny, &mut allow);
-        if deny.is_empty() {
+    pub fn scan<'t>(&self, text: &'t str) -> Vec<Match<'t>> {
+        let mut found = Candidates::default();
+        self.collect(text, &mut found);
+        if found.deny.is_empty() {
             return Vec::new();
         }
-        self.select(text, deny, allow)
+        self.select(text, found)
     }
 
     /// Feeds the normalised views of `text` to the automata; collects every deny and allow
-    /// occurrence (overlapping), with original byte offsets.
+    /// occurrence (overlapping) and every ID-like token, with original byte offsets.
     ///
     /// This is [`walk`] (the normaliser) specialised for the matcher: ASCII is folded by a flat
     /// table without decoding, everything else by one look-up in the matcher's code table, which
-    /// also gives each view's automaton input.
-    fn collect(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
+    /// also gives each view's automaton input, whether the character starts a pattern (per view)
+    /// and whether it can be part of an ID-like token.
+    fn collect(&self, text: &str, found: &mut Candidates) {
+        // One loop per set of views in use, so absent views cost nothing.
+        match (self.pinyin.is_some(), self.numeric.is_some()) {
+            (false, false) => self.collect_views::<false, false>(text, found),
+            (true, false) => self.collect_views::<true, false>(text, found),
+            (false, true) => self.collect_views::<false, true>(text, found),
+            (true, true) => self.collect_views::<true, true>(text, found),
+        }
+    }
+
+    /// [`Matcher::collect`] with the pinyin (`P`) and number-style (`N`) views on or off.
+    #[inline(always)]
+    fn collect_views<const P: bool, const N: bool>(&self, text: &str, found: &mut Candidates) {
         let codes = &self.codes;
-        let mut c = self.collector(deny, allow);
+        let mut c = self.collector::<true, P, N>(found);
         let bytes = text.as_bytes();
         // Offset of the first whitespace character since the last significant one, if any.
         let mut pending_space = NO_SPACE;
@@ -368,31 +396,39 @@ impl Matcher {
                 }
             }
         }
+        c.finish();
     }
 
     /// [`Matcher::collect`] the slow way, through the normaliser: the reference for tests.
     #[cfg(test)]
-    fn collect_reference(&self, text: &str, deny: &mut Vec<Raw>, allow: &mut Vec<(usize, usize)>) {
-        let mut c = self.collector(deny, allow);
+    fn collect_reference(&self, text: &str, found: &mut Candidates) {
+        let mut c = self.collector::<false, true, true>(found);
         walk(text, |e: Emit| c.push(self.codes.entry_of(e.c, e.digit), e.orig_byte));
+        c.finish();
     }
 
-    fn collector<'a, 'o>(&'a self, deny: &'o mut Vec<Raw>, allow: &'o mut Vec<(usize, usize)>) -> Collector<'a, 'o> {
-        let stepper = |a: &'a Option<Automaton>| {
-            a.as_ref().map(|a| ViewStepper { root: a.find_overlapping_stepper(), st: a.find_overlapping_stepper() })
-        };
+    /// The per-character work of a scan; `SKIP`: skip what cannot start a match while every
+    /// automaton is at its root (off for the reference, which must see every character).
+    fn collector<'a, 'o, const SKIP: bool, const P: bool, const N: bool>(
+        &'a self,
+        found: &'o mut Candidates,
+    ) -> Collector<'a, 'o, SKIP, P, N> {
+        let stepper = |a: &'a Option<Automaton>| ViewStepper { a: a.as_ref().unwrap_or(&EMPTY), st: ROOT };
         Collector {
             space: self.codes.space,
             base: stepper(&self.base),
             pinyin: stepper(&self.pinyin),
             numeric: stepper(&self.numeric),
-            rec: Recorder { ring: [0; RING], npos: 0, patterns: &self.patterns, deny, allow },
+            rec: Recorder { ring: [0; RING], npos: 0, patterns: &self.patterns, found },
+            run: Run { start: 0, last: 0, len: 0, digits: 0 },
+            min_len: self.options.id_min_len,
         }
     }
 
-    fn select(&self, text: &str, mut deny: Vec<Raw>, allow: Vec<(usize, usize)>) -> Vec<Match> {
+    fn select<'t>(&self, text: &'t str, found: Candidates) -> Vec<Match<'t>> {
+        let Candidates { mut deny, allow, tokens } = found;
         for r in deny.iter_mut() {
-            r.end = char_end(text, r.last);
+            r.end = char_end(text, r.last as usize) as u32;
         }
         // ASCII word boundaries, judged on the original neighbours.
         deny.retain(|r| {
@@ -400,19 +436,20 @@ impl Matcher {
                 return false;
             };
             let before_ok = !t.ascii_letter_start
-                || !text.get(..r.start).and_then(|s| s.chars().next_back()).is_some_and(|c| c.is_ascii_alphabetic());
+                || !text.get(..r.start()).and_then(|s| s.chars().next_back()).is_some_and(|c| c.is_ascii_alphabetic());
             let after_ok = !t.ascii_letter_end
-                || !text.get(r.end..).and_then(|s| s.chars().next()).is_some_and(|c| c.is_ascii_alphabetic());
+                || !text.get(r.end()..).and_then(|s| s.chars().next()).is_some_and(|c| c.is_ascii_alphabetic());
             before_ok && after_ok
         });
         // Co-occurrence: some terms fire only near an ID-like token.
         let needs_id = |r: &Raw| self.terms.get(r.term as usize).is_some_and(|t| t.needs_id);
         if deny.iter().any(needs_id) {
-            let near = deny.iter().filter(|r| needs_id(r)).map(|r| (r.start, r.end));
-            let tokens = id_tokens_near(text, self.options.id_min_len, self.options.id_window, near);
+            let tokens: Vec<(usize, usize)> = tokens.into_iter().map(|(s, last)| (s, char_end(text, last))).collect();
+            let mut cursor = 0;
             for r in deny.iter_mut() {
                 if needs_id(r) {
-                    r.id_token = nearest_token(text, &tokens, r, self.options.id_window);
+                    r.id_token = nearest_token(text, &tokens, &mut cursor, r, self.options.id_window)
+                        .map(|(s, e)| (s as u32, e as u32));
                 }
             }
             deny.retain(|r| !needs_id(r) || r.id_token.is_some());
@@ -424,8 +461,8 @@ impl Matcher {
         let mut chosen: Vec<Raw> = Vec::new();
         let mut covered_to = 0usize;
         for r in deny {
-            if r.start >= covered_to {
-                covered_to = r.end;
+            if r.start() >= covered_to {
+                covered_to = r.end();
                 chosen.push(r);
             }
         }
@@ -436,11 +473,11 @@ impl Matcher {
         let mut a = 0usize;
         let mut furthest = 0usize;
         chosen.retain(|r| {
-            while a < allow.len() && allow[a].0 <= r.start {
+            while a < allow.len() && allow[a].0 <= r.start() {
                 furthest = furthest.max(allow[a].1);
                 a += 1;
             }
-            furthest < r.end
+            furthest < r.end()
         });
         // Byte offsets to char offsets, in one forward pass (matches are sorted by start).
         let mut out = Vec::with_capacity(chosen.len());
@@ -449,9 +486,10 @@ impl Matcher {
             let Some(t) = self.terms.get(r.term as usize) else {
                 continue;
             };
-            let start = counter.char_at(r.start);
-            let end = start + text.get(r.start..r.end).map_or(0, |s| s.chars().count());
+            let start = counter.char_at(r.start());
+            let end = start + text.get(r.start()..r.end()).map_or(0, |s| s.chars().count());
             let id_token = r.id_token.map(|(s, e)| {
+                let (s, e) = (s as usize, e as usize);
                 let s_chars = counter.char_at(s);
                 Span { start: s_chars, end: s_chars + text.get(s..e).map_or(0, |x| x.chars().count()) }
             });
@@ -461,7 +499,7 @@ impl Matcher {
                 weight: t.weight,
                 start,
                 end,
-                matched: text.get(r.start..r.end).unwrap_or_default().to_owned(),
+                matched: text.get(r.start()..r.end()).unwrap_or_default(),
                 id_token,
             });
         }
@@ -486,10 +524,10 @@ fn decode(bytes: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
-/// One view's automaton while scanning, and its root state to go back to.
+/// One view's automaton while scanning, and its state.
 struct ViewStepper<'a> {
-    st: FindOverlappingStepper<'a, u32>,
-    root: FindOverlappingStepper<'a, u32>,
+    a: &'a Automaton,
+    st: u32,
 }
 
 /// Records what the automata find.
@@ -498,38 +536,71 @@ struct Recorder<'a, 'o> {
     ring: [u32; RING],
     npos: usize,
     patterns: &'a [PatternInfo],
-    deny: &'o mut Vec<Raw>,
-    allow: &'o mut Vec<(usize, usize)>,
+    found: &'o mut Candidates,
+}
+
+/// What a scan collects: every deny and allow occurrence (overlapping) and every ID-like token,
+/// in original byte offsets (`last`: the byte offset of the last original character).
+#[derive(Default)]
+struct Candidates {
+    deny: Vec<Raw>,
+    /// `(start, last)`.
+    allow: Vec<(usize, usize)>,
+    /// `(start, last)`, in text order.
+    tokens: Vec<(usize, usize)>,
+}
+
+/// The run of ID characters being read.
+struct Run {
+    start: u32,
+    last: u32,
+    len: usize,
+    digits: usize,
 }
 
 impl Recorder<'_, '_> {
+    /// Records the patterns of an output chain.
     #[cold]
+    fn record_all(&mut self, a: &Automaton, first: u32, view: View) {
+        let mut o = Some(first);
+        while let Some(at) = o {
+            let (value, next) = a.output(at);
+            self.record(value, view);
+            o = next;
+        }
+    }
+
+    #[inline(always)]
     fn record(&mut self, value: u32, view: View) {
         let Some(p) = self.patterns.get(value as usize) else {
             return;
         };
         let start_pos = (self.npos + 1).saturating_sub(p.len as usize);
-        let start = self.ring[start_pos & (RING - 1)] as usize;
-        let last = self.ring[self.npos & (RING - 1)] as usize;
+        let start = self.ring[start_pos & (RING - 1)];
+        let last = self.ring[self.npos & (RING - 1)];
         if p.allow && view == View::Base {
-            self.allow.push((start, last));
+            self.found.allow.push((start as usize, last as usize));
         }
         if let Some(term) = p.deny {
-            self.deny.push(Raw { start, last, end: last, term, view, id_token: None });
+            self.found.deny.push(Raw { start, last, end: last, term, view, id_token: None });
         }
     }
 }
 
 /// The matcher's per-character work: step every automaton in use, record what ends here.
-struct Collector<'a, 'o> {
+/// `P`/`N`: whether the pinyin/number-style views are stepped (an absent view has the empty
+/// automaton, so stepping it is correct, only useless).
+struct Collector<'a, 'o, const SKIP: bool, const P: bool, const N: bool> {
     space: u64,
-    base: Option<ViewStepper<'a>>,
-    pinyin: Option<ViewStepper<'a>>,
-    numeric: Option<ViewStepper<'a>>,
+    base: ViewStepper<'a>,
+    pinyin: ViewStepper<'a>,
+    numeric: ViewStepper<'a>,
     rec: Recorder<'a, 'o>,
+    run: Run,
+    min_len: usize,
 }
 
-impl Collector<'_, '_> {
+impl<const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_, SKIP, P, N> {
     /// Emits the pending whitespace run as one space unless it sits between two non-ASCII
     /// characters (or at the start of the text).
     #[inline(always)]
@@ -544,44 +615,76 @@ impl Collector<'_, '_> {
     /// One normalised character, given by its code-table entry, from original byte `at`.
     #[inline(always)]
     fn push(&mut self, entry: u64, at: u32) {
+        // ID-like tokens: maximal runs of ID characters of the normalised text, as the
+        // normaliser-based `id_tokens` finds them.
+        if entry & ID_CHAR != 0 {
+            if self.run.len == 0 {
+                self.run.start = at;
+            }
+            self.run.last = at;
+            self.run.len += 1;
+            self.run.digits += usize::from(entry & ID_DIGIT != 0);
+        } else if self.run.len != 0 {
+            self.end_run();
+        }
+        if SKIP && entry & STARTS == 0 && self.at_root() {
+            // Every automaton stays at its root: no match can end here nor include this
+            // character, so it needs no place in the ring either.
+            return;
+        }
         let rec = &mut self.rec;
         rec.ring[rec.npos & (RING - 1)] = at;
-        for (stepper, shift, view) in [
-            (&mut self.base, BASE_SHIFT, View::Base),
-            (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin),
-            (&mut self.numeric, NUMERIC_SHIFT, View::Numeric),
+        for (v, shift, view, on, starts) in [
+            (&mut self.base, BASE_SHIFT, View::Base, true, STARTS_BASE),
+            (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin, P, STARTS_PINYIN),
+            (&mut self.numeric, NUMERIC_SHIFT, View::Numeric, N, STARTS_NUMERIC),
         ] {
-            let Some(v) = stepper.as_mut() else {
-                continue;
-            };
-            let id = id_at(entry, shift);
-            if id == 0 {
-                // Not in the view's alphabet: no pattern goes through this character.
-                v.st = v.root.clone();
+            if !on || (SKIP && v.st == ROOT && entry & starts == 0) {
+                // Off, or at the root and staying there (nothing ends at the root).
                 continue;
             }
-            v.st.consume(id_char(id));
-            let mut found = v.st.matches();
-            if let Some(first) = found.next() {
-                rec.record(first.value(), view);
-                for m in found {
-                    rec.record(m.value(), view);
-                }
+            let id = id_at(entry, shift);
+            // Number 0: not in the view's alphabet, no pattern goes through this character.
+            v.st = if id == 0 { ROOT } else { v.a.step(v.st, id) };
+            if let Some(first) = v.a.first_output(v.st) {
+                rec.record_all(v.a, first, view);
             }
         }
         rec.npos += 1;
+    }
+
+    /// Ends the run of ID characters; records it if it is an ID-like token.
+    #[cold]
+    fn end_run(&mut self) {
+        if self.run.len >= self.min_len && self.run.digits > 0 {
+            self.rec.found.tokens.push((self.run.start as usize, self.run.last as usize));
+        }
+        self.run.len = 0;
+        self.run.digits = 0;
+    }
+
+    /// After the last character.
+    fn finish(&mut self) {
+        self.end_run();
+    }
+
+    /// Whether every automaton is at its root.
+    #[inline(always)]
+    fn at_root(&self) -> bool {
+        let st = |v: &ViewStepper, on: bool| if on { v.st } else { ROOT };
+        (self.base.st | st(&self.pinyin, P) | st(&self.numeric, N)) == ROOT
     }
 }
 
 #[derive(Default)]
 struct PatternTable {
-    keys: FxHashMap<(View, String), usize>,
+    keys: FxHashMap<(View, Vec<u32>), usize>,
     patterns: Vec<PatternInfo>,
-    order: Vec<(View, String)>,
+    order: Vec<(View, Vec<u32>)>,
 }
 
 impl PatternTable {
-    fn intern(&mut self, view: View, pattern: String, len: usize) -> usize {
+    fn intern(&mut self, view: View, pattern: Vec<u32>, len: usize) -> usize {
         match self.keys.entry((view, pattern)) {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
@@ -632,11 +735,13 @@ impl<'a> CharCounter<'a> {
     }
 }
 
-/// ID-like tokens of `text` as original byte ranges: maximal runs of at least `min_len` folded
+/// ID-like tokens of `text` as original byte ranges, the normaliser's way (the reference for
+/// the tokens the scan loop collects): maximal runs of at least `min_len` folded
 /// ASCII letters/digits (numerals and super/subscripts count as digits) with at least one digit.
 /// Noise inside a run is skipped like inside a term (`ab-12-34` is one token), whitespace
 /// between ASCII characters ends it.
-pub(crate) fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
+#[cfg(test)]
+fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
     struct Run {
         start: usize,
         last: usize,
@@ -668,110 +773,47 @@ pub(crate) fn id_tokens(text: &str, min_len: usize) -> Vec<(usize, usize)> {
     tokens
 }
 
-/// The ID-like tokens of `text` that could be within `window` characters of one of the `spans`
-/// (original byte ranges): exactly the tokens [`id_tokens`] finds that have a character at most
-/// `window` characters from a span, found without walking the whole text.
-///
-/// Each span is widened by `window + 1` characters on both sides, then to
-/// the nearest cuts, where the normaliser is known to end any run whatever came before: a
-/// character that folds to one character that is neither a letter/digit of an ID nor a numeral,
-/// or an ASCII whitespace right after an ASCII letter/digit (the normaliser emits a space there).
-/// Walking from a cut gives the same runs as walking from the start of the text.
-fn id_tokens_near(
-    text: &str,
-    min_len: usize,
-    window: usize,
-    spans: impl Iterator<Item = (usize, usize)>,
-) -> Vec<(usize, usize)> {
-    let mut ranges: Vec<(usize, usize)> = spans
-        .map(|(s, e)| {
-            // The (window + 1)th character before the span and the one after it.
-            let lo = text.get(..s).and_then(|b| b.char_indices().rev().nth(window)).map_or(0, |(i, _)| i);
-            let hi = text
-                .get(e..)
-                .and_then(|a| a.char_indices().nth(window.saturating_add(1)))
-                .map_or(text.len(), |(i, _)| e + i);
-            (cut_before(text, lo), cut_after(text, hi))
-        })
-        .collect();
-    ranges.sort_unstable();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while let Some(&(from, mut to)) = ranges.get(i) {
-        i += 1;
-        while let Some(&(_, t)) = ranges.get(i).filter(|r| r.0 <= to) {
-            to = to.max(t);
-            i += 1;
-        }
-        if let Some(slice) = text.get(from..to) {
-            tokens.extend(id_tokens(slice, min_len).into_iter().map(|(s, e)| (s + from, e + from)));
-        }
-    }
-    tokens
-}
-
-/// Whether a run of ID characters always ends before the character at byte `at` (see
-/// [`id_tokens_near`]); `Some(true)` when the character itself must be walked (it folds to a
-/// character that ends the run), `Some(false)` when the walk may start or stop just before it.
-fn cut_at(text: &str, at: usize) -> Option<bool> {
-    let c = text.get(at..)?.chars().next()?;
-    if c.is_ascii_whitespace() {
-        let prev = text.get(..at)?.as_bytes().last()?;
-        return prev.is_ascii_alphanumeric().then_some(false);
-    }
-    match TABLES.fold(c) {
-        Folded::Char { c, digit: None } if !c.is_ascii_alphanumeric() => Some(true),
-        _ => None,
-    }
-}
-
-/// The nearest cut at or before byte `at` (0 if none): where a walk may start.
-fn cut_before(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    for (i, _) in text.get(..at).unwrap_or_default().char_indices().rev() {
-        if cut_at(text, i).is_some() {
-            return i;
-        }
-    }
-    0
-}
-
-/// The nearest cut at or after byte `at` (the end of the text if none): where a walk may stop.
-fn cut_after(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    for (i, c) in text.get(at..).unwrap_or_default().char_indices() {
-        match cut_at(text, at + i) {
-            Some(true) => return at + i + c.len_utf8(),
-            Some(false) => return at + i,
-            None => {}
-        }
-    }
-    text.len()
-}
-
 /// The ID-like token closest to `r` if it is within `window` original characters.
-fn nearest_token(text: &str, tokens: &[(usize, usize)], r: &Raw, window: usize) -> Option<(usize, usize)> {
+///
+/// `cursor` carries the search over from the previous call: candidates come by increasing end,
+/// so the token index only moves forward (an earlier end is searched from scratch).
+fn nearest_token(
+    text: &str,
+    tokens: &[(usize, usize)],
+    cursor: &mut usize,
+    r: &Raw,
+    window: usize,
+) -> Option<(usize, usize)> {
     // Tokens are sorted and disjoint: the candidates are the last one starting before the
     // match ends and the first one starting at or after that.
-    let i = tokens.partition_point(|t| t.0 < r.end);
+    let mut i = *cursor;
+    let (start, end) = (r.start(), r.end());
+    if i > 0 && tokens.get(i - 1).is_none_or(|t| t.0 >= end) {
+        i = tokens.partition_point(|t| t.0 < end);
+    }
+    while tokens.get(i).is_some_and(|t| t.0 < end) {
+        i += 1;
+    }
+    *cursor = i;
     let gap = |a: usize, b: usize| -> usize {
-        // Characters strictly between two byte offsets, counted only up to window + 1.
-        text.get(a..b).map_or(0, |s| s.chars().take(window.saturating_add(1)).count())
+        // Characters strictly between two byte offsets (UTF-8 leading bytes), counted only up
+        // to window + 1: 4 * (window + 1) bytes or more hold at least that many.
+        let limit = window.saturating_add(1);
+        if b.saturating_sub(a) >= limit.saturating_mul(4) {
+            return limit;
+        }
+        text.as_bytes()
+            .get(a..b)
+            .map_or(0, |s| (s.iter().map(|&b| u32::from(b & 0xC0 != 0x80)).sum::<u32>() as usize).min(limit))
     };
     let mut best: Option<((usize, usize), usize)> = None;
     if i > 0 {
         let t = tokens[i - 1];
-        let d = if t.1 > r.start { 0 } else { gap(t.1, r.start) };
+        let d = if t.1 > start { 0 } else { gap(t.1, start) };
         best = Some((t, d));
     }
     if let Some(&t) = tokens.get(i) {
-        let d = gap(r.end, t.0);
+        let d = gap(end, t.0);
         if best.is_none_or(|(_, bd)| d < bd) {
             best = Some((t, d));
         }
@@ -915,49 +957,69 @@ mod tests {
         prop_oneof![prop::collection::vec(pieces, 0..48).prop_map(|v| v.concat()), any::<String>()]
     }
 
-    type Found = (Vec<(usize, usize, u32, View)>, Vec<(usize, usize)>);
+    type Found = (Vec<(usize, usize, u32, View)>, Vec<(usize, usize)>, Vec<(usize, usize)>);
 
     fn found(m: &Matcher, text: &str, reference: bool) -> Found {
-        let (mut deny, mut allow) = (Vec::new(), Vec::new());
+        let mut c = Candidates::default();
         if reference {
-            m.collect_reference(text, &mut deny, &mut allow);
+            m.collect_reference(text, &mut c);
         } else {
-            m.collect(text, &mut deny, &mut allow);
+            m.collect(text, &mut c);
         }
-        (deny.iter().map(|r| (r.start, r.last, r.term, r.view)).collect(), allow)
+        let tokens = c.tokens.iter().map(|&(s, last)| (s, char_end(text, last))).collect();
+        (c.deny.iter().map(|r| (r.start(), r.last as usize, r.term, r.view)).collect(), c.allow, tokens)
     }
+
+    /// The test lexicon with shorter ID-like tokens.
+    static SHORT_ID_MATCHERS: LazyLock<Vec<Matcher>> = LazyLock::new(|| {
+        [1, 3]
+            .into_iter()
+            .map(|id_min_len| {
+                let options = MatcherOptions { id_min_len, ..MatcherOptions::default() };
+                Matcher::new(&lexicon(), options).unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect()
+    });
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
 
-        /// The specialised scan loop sees exactly what the normaliser emits.
+        /// The specialised scan loop sees exactly what the normaliser emits, and finds the
+        /// ID-like tokens the normaliser-based search finds.
         #[test]
-        fn collect_agrees_with_the_normaliser(s in text()) {
-            for m in [&*LEXICON_MATCHER, &*Matcher::builtin()] {
-                prop_assert_eq!(found(m, &s, false), found(m, &s, true));
+        fn collect_agrees_with_the_normaliser(
+            s in prop_oneof![
+                text(),
+                prop::collection::vec(prop::sample::select(vec![
+                    "ab", "12", "3", " ", "  ", "-", "二", "五", "①", "⑽", "x", "微", "信", "\n", "é", "！", "Ⅻ",
+                    "\u{200b}", "ｑ", "⁹",
+                ]), 0..64).prop_map(|v| v.concat())
+            ],
+        ) {
+            let builtin = Matcher::builtin();
+            for m in [&*LEXICON_MATCHER, &*builtin].into_iter().chain(SHORT_ID_MATCHERS.iter()) {
+                let fast = found(m, &s, false);
+                prop_assert_eq!(&fast, &found(m, &s, true));
+                prop_assert_eq!(&fast.2, &id_tokens(&s, m.options.id_min_len));
             }
         }
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #![proptest_config(ProptestConfig::with_cases(1024))]
 
-        /// Looking for ID-like tokens only near the candidates finds the same nearest token
-        /// as looking through the whole text.
+        /// The nearest token found with the carried-over cursor is one at the smallest
+        /// character distance, as a brute-force search over all tokens finds it.
         #[test]
-        fn tokens_near_the_candidates_are_the_nearest(
-            s in prop_oneof![
-                text(),
-                prop::collection::vec(prop::sample::select(vec![
-                    "ab", "12", "3", " ", "  ", "-", "二", "五", "①", "⑽", "x", "微", "信", "\n", "é", "！", "Ⅻ",
-                ]), 0..64).prop_map(|v| v.concat())
-            ],
-            picks in prop::collection::vec((0usize..1000, 1usize..6), 1..4),
-            window in 0usize..30,
-            min_len in 1usize..7,
+        fn nearest_token_is_the_nearest(
+            s in prop::collection::vec(prop::sample::select(vec![
+                "ab", "12", "3", " ", "-", "二", "①", "x", "微", "信", "\n", "é", "😀",
+            ]), 0..64).prop_map(|v| v.concat()),
+            picks in prop::collection::vec((0usize..1000, 1usize..6), 1..6),
+            window in 0usize..12,
         ) {
             let bounds: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
-            let spans: Vec<(usize, usize)> = picks
+            let mut spans: Vec<(usize, usize)> = picks
                 .iter()
                 .map(|&(a, n)| {
                     let a = a % bounds.len();
@@ -965,23 +1027,35 @@ mod tests {
                 })
                 .filter(|(a, b)| a < b)
                 .collect();
-            let all = id_tokens(&s, min_len);
-            let near = id_tokens_near(&s, min_len, window, spans.iter().copied());
-            for &(start, end) in &spans {
-                let r = Raw { start, last: start, end, term: 0, view: View::Base, id_token: None };
-                prop_assert_eq!(nearest_token(&s, &all, &r, window), nearest_token(&s, &near, &r, window));
+            // Mostly by increasing end, like the scan's candidates, with one out of order.
+            spans.sort_by_key(|sp| sp.1);
+            if spans.len() > 2 {
+                spans.swap(0, 2);
             }
-            prop_assert!(near.iter().all(|t| all.contains(t)));
+            let tokens = id_tokens(&s, 2);
+            let chars = |a: usize, b: usize| s.get(a..b).map_or(0, |x| x.chars().count());
+            let mut cursor = 0;
+            for &(start, end) in &spans {
+                let (s32, e32) = (start as u32, end as u32);
+                let r = Raw { start: s32, last: s32, end: e32, term: 0, view: View::Base, id_token: None };
+                let got = nearest_token(&s, &tokens, &mut cursor, &r, window);
+                let dist = |t: (usize, usize)| {
+                    if t.1 > start && t.0 < end { 0 } else if t.1 <= start { chars(t.1, start) } else { chars(end, t.0) }
+                };
+                let best = tokens.iter().map(|&t| dist(t)).min().filter(|&d| d <= window);
+                prop_assert_eq!(got.map(dist), best);
+            }
         }
     }
 
     #[test]
     fn every_view_finds_its_terms() {
         let m = &*LEXICON_MATCHER;
-        let (deny, allow) = found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", false);
+        let (deny, allow, _) = found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", false);
         let views: Vec<View> = deny.iter().map(|d| d.3).collect();
         assert!(views.contains(&View::Pinyin) && views.contains(&View::Numeric) && views.contains(&View::Base));
         assert_eq!(allow.len(), 1);
-        assert_eq!((deny.clone(), allow.clone()), found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", true));
+        let (deny_ref, allow_ref, _) = found(m, "加薇信 ⑤②⓪ v x a b ⑽ ﬃ 𠀀碼 接码平台", true);
+        assert_eq!((deny, allow), (deny_ref, allow_ref));
     }
 }

@@ -11,7 +11,9 @@ use crate::fold::{Folded, TABLES};
 pub(crate) struct Emit {
     /// The folded character (base view).
     pub c: char,
-    /// Its digit under the opt-in number-style folding, if it is a numeral.
+    /// Its digit under the opt-in number-style folding, if it is a numeral (read by the
+    /// matcher's test references; the scan loop has it in its code table).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub digit: Option<u8>,
     /// Byte offset in the original text of the character it came from.
     pub orig_byte: u32,

@@ -82,7 +82,7 @@ proptest! {
             prop_assert!(found.start >= prev_end, "overlap or unsorted");
             prev_end = found.end;
             let slice: String = chars[found.start..found.end].iter().collect();
-            prop_assert_eq!(&slice, &found.matched);
+            prop_assert_eq!(slice.as_str(), found.matched);
         }
     }
 

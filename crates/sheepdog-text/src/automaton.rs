@@ -1,0 +1,390 @@
+//! The matcher's own Aho-Corasick automaton over dense character numbers (see [`crate::codes`]).
+//!
+//! Built for what the matcher needs and nothing else: patterns are sequences of numbers
+//! `1..=alphabet`, each with one value; the scan steps one state per character and reads every
+//! pattern that ends there (overlapping), and number 0 sends it back to the root.
+//!
+//! Layout: a double array of 16-byte units (`base`, `check` = parent state, `fail`, first
+//! output), so one step touches one unit and the unit it lands on, and a dense root table
+//! (`number → state`) so that the root, where most characters of most texts are read, costs
+//! one small-array look-up. States are numbered by their unit; unit 0 is the root.
+//!
+//! Build: the patterns are sorted, the trie is laid out breadth-first straight from the sorted
+//! list (each node's children are one contiguous run of its patterns, so no map is needed),
+//! children are placed first-fit in the double array (shallow states, the hot ones, land at
+//! the front), then failure and output links follow breadth-first through the double array.
+
+/// The root state.
+pub(crate) const ROOT: u32 = 0;
+/// No state / no output / a free unit's parent.
+const NONE: u32 = u32::MAX;
+/// How many free units a state with several children tries as its first child's place (from
+/// the first free unit, then back from the end) before it is placed past the end: keeps the
+/// build linear when the array is fragmented.
+const MAX_TRIES: usize = 64;
+
+#[derive(Clone, Copy)]
+struct Unit {
+    /// Children of this state are at `base + number` (wrapping).
+    base: u32,
+    /// The parent state of this unit, `NONE` when free.
+    check: u32,
+    fail: u32,
+    /// First entry of this state's output chain, `NONE` when nothing ends here.
+    out: u32,
+}
+
+const FREE: Unit = Unit { base: 0, check: NONE, fail: ROOT, out: NONE };
+
+#[derive(Clone, Copy)]
+struct Output {
+    value: u32,
+    /// Next output of the chain (the patterns ending here that are suffixes of this one).
+    next: u32,
+}
+
+/// An Aho-Corasick automaton with overlapping matches.
+pub(crate) struct Automaton {
+    units: Vec<Unit>,
+    root: Vec<u32>,
+    outputs: Vec<Output>,
+}
+
+impl Automaton {
+    /// Builds the automaton of `patterns` (sequences of numbers in `1..=alphabet`, with their
+    /// values). Empty patterns and numbers out of range are skipped; of equal patterns the
+    /// last one's value is kept.
+    pub(crate) fn new<'p>(patterns: impl IntoIterator<Item = (&'p [u32], u32)>, alphabet: u32) -> Automaton {
+        let mut pats: Vec<(&[u32], u32)> = patterns
+            .into_iter()
+            .filter(|(p, _)| !p.is_empty() && p.iter().all(|&c| (1..=alphabet).contains(&c)))
+            .collect();
+        // Stable: equal patterns keep their order, so the last of a run is the last given.
+        pats.sort_by(|a, b| a.0.cmp(b.0));
+
+        // The trie, breadth-first: node i covers pats[lo..hi], which share a prefix of
+        // length depth; its children are nodes first..first + n.
+        struct Node {
+            lo: u32,
+            hi: u32,
+            depth: u32,
+            code: u32,
+            parent: u32,
+            first: u32,
+            n: u32,
+            value: Option<u32>,
+        }
+        let mut nodes: Vec<Node> = Vec::with_capacity(pats.len() * 3 + 1);
+        nodes.push(Node { lo: 0, hi: pats.len() as u32, depth: 0, code: 0, parent: 0, first: 0, n: 0, value: None });
+        let mut i = 0;
+        while let Some(node) = nodes.get(i) {
+            let (mut lo, hi, depth) = (node.lo as usize, node.hi as usize, node.depth as usize);
+            let mut value = None;
+            // Patterns equal to the prefix sort first.
+            while let Some(&(_, v)) = pats.get(lo).filter(|(p, _)| p.len() == depth && lo < hi) {
+                value = Some(v);
+                lo += 1;
+            }
+            let first = nodes.len() as u32;
+            while lo < hi {
+                let code = pats[lo].0[depth];
+                let mut end = lo + 1;
+                while end < hi && pats[end].0[depth] == code {
+                    end += 1;
+                }
+                nodes.push(Node {
+                    lo: lo as u32,
+                    hi: end as u32,
+                    depth: depth as u32 + 1,
+                    code,
+                    parent: i as u32,
+                    first: 0,
+                    n: 0,
+                    value: None,
+                });
+                lo = end;
+            }
+            let n = nodes.len() as u32 - first;
+            let node = &mut nodes[i];
+            node.value = value;
+            node.first = first;
+            node.n = n;
+            i += 1;
+        }
+
+        // Placement: the unit of every node; the root is unit 0.
+        let mut slot = vec![0u32; nodes.len()];
+        let mut units: Vec<Unit> = vec![FREE];
+        let mut root = vec![ROOT; alphabet as usize + 1];
+        let mut first_free = 1usize;
+        let grow = |units: &mut Vec<Unit>, to: usize| {
+            if units.len() <= to {
+                units.resize(to + 1, FREE);
+            }
+        };
+        for (i, node) in nodes.iter().enumerate() {
+            if node.n == 0 {
+                continue;
+            }
+            let children = node.first as usize..(node.first + node.n) as usize;
+            if i == 0 {
+                // The root's children go through the dense table: consecutive units.
+                for c in children {
+                    while units.get(first_free).is_some_and(|u| u.check != NONE) {
+                        first_free += 1;
+                    }
+                    grow(&mut units, first_free);
+                    units[first_free].check = ROOT;
+                    slot[c] = first_free as u32;
+                    root[nodes[c].code as usize] = first_free as u32;
+                }
+                continue;
+            }
+            let codes = || nodes[children.clone()].iter().map(|c| c.code as usize);
+            let c1 = nodes[node.first as usize].code as usize;
+            let fits =
+                |units: &Vec<Unit>, base: usize| codes().all(|c| units.get(base + c).is_none_or(|u| u.check == NONE));
+            // base + c1 is a free unit at or after `from`, base >= 0 (numbers are >= 1); at
+            // most MAX_TRIES free units are tried.
+            let search = |units: &Vec<Unit>, from: usize| -> Option<usize> {
+                let mut pos = from.max(c1);
+                for _ in 0..MAX_TRIES {
+                    while units.get(pos).is_some_and(|u| u.check != NONE) {
+                        pos += 1;
+                    }
+                    if pos >= units.len() || fits(units, pos - c1) {
+                        return Some(pos - c1);
+                    }
+                    pos += 1;
+                }
+                None
+            };
+            // First-fit from the first free unit; a node with children spread over much of a
+            // large alphabet rarely fits among the dense front, so it is then tried over its
+            // own span back from the end, where earlier such nodes left most units free (else
+            // each would take a fresh span: quadratic memory for wide alphabets).
+            let span = nodes[children.end - 1].code as usize - c1 + 1;
+            let base = search(&units, first_free)
+                .or_else(|| search(&units, units.len().saturating_sub(span)))
+                .unwrap_or(units.len().max(c1) - c1);
+            let parent = slot[i];
+            for c in children {
+                let at = base + nodes[c].code as usize;
+                grow(&mut units, at);
+                units[at].check = parent;
+                slot[c] = at as u32;
+            }
+            units[parent as usize].base = base as u32;
+            while units.get(first_free).is_some_and(|u| u.check != NONE) {
+                first_free += 1;
+            }
+        }
+        // (A look-up of a child past the end is a miss: `step` reads with `get`.)
+        units.shrink_to_fit();
+
+        // Failure and output links, breadth-first (a failure target is shallower, so its own
+        // links are set before).
+        let mut a = Automaton { units, root, outputs: Vec::new() };
+        for (t, node) in nodes.iter().enumerate().skip(1) {
+            let fail = if node.parent == 0 {
+                ROOT
+            } else {
+                let mut f = a.unit(slot[node.parent as usize]).fail;
+                loop {
+                    if let Some(x) = a.child(f, node.code) {
+                        break x;
+                    }
+                    if f == ROOT {
+                        break ROOT;
+                    }
+                    f = a.unit(f).fail;
+                }
+            };
+            let inherited = a.unit(fail).out;
+            let out = match node.value {
+                Some(value) => {
+                    a.outputs.push(Output { value, next: inherited });
+                    (a.outputs.len() - 1) as u32
+                }
+                None => inherited,
+            };
+            if let Some(u) = a.units.get_mut(slot[t] as usize) {
+                u.fail = fail;
+                u.out = out;
+            }
+        }
+        a
+    }
+
+    fn unit(&self, s: u32) -> Unit {
+        self.units.get(s as usize).copied().unwrap_or(FREE)
+    }
+
+    /// The child of `s` by `c`, if any.
+    #[inline(always)]
+    fn child(&self, s: u32, c: u32) -> Option<u32> {
+        if s == ROOT {
+            return self.root.get(c as usize).copied().filter(|&t| t != ROOT);
+        }
+        let t = self.unit(s).base.wrapping_add(c);
+        self.units.get(t as usize).is_some_and(|u| u.check == s).then_some(t)
+    }
+
+    /// The state after reading number `c` (`1..=alphabet`) in state `s`.
+    #[inline(always)]
+    pub(crate) fn step(&self, mut s: u32, c: u32) -> u32 {
+        loop {
+            if s == ROOT {
+                return self.root.get(c as usize).copied().unwrap_or(ROOT);
+            }
+            let Some(u) = self.units.get(s as usize) else {
+                return ROOT;
+            };
+            let t = u.base.wrapping_add(c);
+            if self.units.get(t as usize).is_some_and(|v| v.check == s) {
+                return t;
+            }
+            s = u.fail;
+        }
+    }
+
+    /// Whether a pattern starts with number `c`.
+    pub(crate) fn starts_with(&self, c: u32) -> bool {
+        self.root.get(c as usize).is_some_and(|&t| t != ROOT)
+    }
+
+    /// The first output of state `s` (`None` when no pattern ends there).
+    #[inline(always)]
+    pub(crate) fn first_output(&self, s: u32) -> Option<u32> {
+        self.units.get(s as usize).map(|u| u.out).filter(|&o| o != NONE)
+    }
+
+    /// The value of output `o` and the next output of the chain.
+    #[inline(always)]
+    pub(crate) fn output(&self, o: u32) -> (u32, Option<u32>) {
+        self.outputs.get(o as usize).map_or((0, None), |x| (x.value, Some(x.next).filter(|&n| n != NONE)))
+    }
+
+    /// The values of the patterns that end in state `s`, longest first.
+    #[cfg(test)]
+    pub(crate) fn values(&self, s: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut o = self.first_output(s);
+        std::iter::from_fn(move || {
+            let (value, next) = self.output(o?);
+            o = next;
+            Some(value)
+        })
+    }
+
+    /// (states, units): how densely the double array is filled.
+    pub(crate) fn fill(&self) -> (usize, usize) {
+        (self.units.iter().filter(|u| u.check != NONE).count() + 1, self.units.len())
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.units.capacity() * std::mem::size_of::<Unit>()
+            + self.root.capacity() * 4
+            + self.outputs.capacity() * std::mem::size_of::<Output>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every (end position, value) of an overlapping search, the brute-force way; number 0 in
+    /// the text is a reset (no pattern contains it).
+    fn brute(patterns: &[Vec<u32>], text: &[u32]) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        for end in 1..=text.len() {
+            for (v, p) in patterns.iter().enumerate() {
+                if !p.is_empty() && p.len() <= end && text[end - p.len()..end] == p[..] {
+                    out.push((end, v as u32));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    fn run(a: &Automaton, text: &[u32]) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        let mut s = ROOT;
+        for (i, &c) in text.iter().enumerate() {
+            s = if c == 0 { ROOT } else { a.step(s, c) };
+            out.extend(a.values(s).map(|v| (i + 1, v)));
+        }
+        out.sort_unstable();
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// The automaton finds exactly the occurrences a brute-force search finds, on random
+        /// lexicons (small and large alphabets, nested and overlapping patterns).
+        #[test]
+        fn agrees_with_brute_force(
+            alphabet in prop_oneof![Just(2u32), Just(3u32), Just(6u32), Just(40u32), Just(700u32)],
+            raw in prop::collection::vec(prop::collection::vec(0u32..1000, 1..7), 0..60),
+            text in prop::collection::vec(0u32..1000, 0..200),
+        ) {
+            let mut patterns: Vec<Vec<u32>> = raw
+                .into_iter()
+                .map(|p| p.into_iter().map(|c| c % alphabet + 1).collect())
+                .collect();
+            patterns.sort();
+            patterns.dedup();
+            let text: Vec<u32> = text.into_iter().map(|c| c % (alphabet + 1)).collect();
+            let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), alphabet);
+            prop_assert_eq!(run(&a, &text), brute(&patterns, &text));
+        }
+    }
+
+    #[test]
+    fn outputs_come_longest_first_and_duplicates_keep_the_last_value() {
+        let p: [&[u32]; 4] = [&[1, 2, 3], &[2, 3], &[3], &[2, 3]];
+        let a = Automaton::new(p.iter().enumerate().map(|(v, p)| (*p, v as u32)), 3);
+        let s = [1, 2, 3].iter().fold(ROOT, |s, &c| a.step(s, c));
+        assert_eq!(a.values(s).collect::<Vec<_>>(), [0, 3, 2]);
+        assert!(a.starts_with(2) && !Automaton::new([], 3).starts_with(2));
+    }
+
+    #[test]
+    fn wide_nodes_share_their_spans() {
+        // 3,000 first characters, each with a few children spread over 3,000 numbers: placed
+        // each past the end, their spans would take millions of units.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let patterns: Vec<Vec<u32>> =
+            (0..20_000).map(|_| (0..2).map(|_| (next() % 3000) as u32 + 1).collect()).collect();
+        let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), 3000);
+        let (states, units) = a.fill();
+        assert!(units < 4 * states, "{states} states in {units} units");
+    }
+
+    #[test]
+    fn a_large_alphabet_builds_quickly_enough_and_finds_everything() {
+        // 5,000 patterns over 500 numbers, like the generated benchmark lexicon.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let patterns: Vec<Vec<u32>> =
+            (0..5000).map(|_| (0..2 + next() % 5).map(|_| (next() % 500) as u32 + 1).collect()).collect();
+        let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), 500);
+        for (v, p) in patterns.iter().enumerate() {
+            let s = p.iter().fold(ROOT, |s, &c| a.step(s, c));
+            assert!(a.values(s).any(|x| patterns[x as usize] == *p), "pattern {v}");
+        }
+    }
+}
