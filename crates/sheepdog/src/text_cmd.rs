@@ -89,7 +89,7 @@ fn write_matches(out: &mut dyn Write, matcher: &Matcher, text: &str) -> io::Resu
                 category: m.category.name(),
                 start: m.start,
                 end: m.end,
-                matched: &m.matched,
+                matched: m.matched,
             })
             .collect(),
     };
