@@ -617,15 +617,17 @@ struct Run {
 }
 
 impl Recorder<'_, '_> {
-    /// Records the patterns of an output chain.
+    /// Records the patterns of the output chain of state `s`, which starts at `first`; returns
+    /// the state to step from next.
     #[cold]
-    fn record_all<A: Steps>(&mut self, a: &A, first: u32, view: View) {
+    fn record_all<A: Steps>(&mut self, a: &A, s: u32, first: u32, view: View) -> u32 {
         let mut o = Some(first);
         while let Some(at) = o {
             let (value, next) = a.output(at);
             self.record(value, view);
             o = next;
         }
+        a.resume(s)
     }
 
     #[inline(always)]
@@ -705,8 +707,7 @@ impl<A: Steps, const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_,
             // Number 0: not in the view's alphabet, no pattern goes through this character.
             v.st = if id == 0 { ROOT } else { v.a.step(v.st, id) };
             if let Some(first) = v.a.first_output(v.st) {
-                rec.record_all(v.a, first, view);
-                v.st = v.a.resume(v.st);
+                v.st = rec.record_all(v.a, v.st, first, view);
             }
         }
         rec.npos += 1;
