@@ -288,6 +288,187 @@ impl Automaton {
     }
 }
 
+/// What the scan loop needs of an automaton: [`Automaton`] (a double array, any size) and
+/// [`Dense`] (a full transition table, for small automata) both provide it.
+pub(crate) trait Steps {
+    /// The state after reading number `c` (`1..=alphabet`) in state `s`.
+    fn step(&self, s: u32, c: u32) -> u32;
+    /// The first output of state `s` (`None` when no pattern ends there).
+    fn first_output(&self, s: u32) -> Option<u32>;
+    /// The state to step from after state `s`, once its outputs are read (the same state, or
+    /// one that reads every next number the same way).
+    fn resume(&self, s: u32) -> u32;
+    /// The value of output `o` and the next output of the chain.
+    fn output(&self, o: u32) -> (u32, Option<u32>);
+}
+
+impl Steps for Automaton {
+    #[inline(always)]
+    fn step(&self, s: u32, c: u32) -> u32 {
+        Automaton::step(self, s, c)
+    }
+
+    #[inline(always)]
+    fn first_output(&self, s: u32) -> Option<u32> {
+        Automaton::first_output(self, s)
+    }
+
+    #[inline(always)]
+    fn resume(&self, s: u32) -> u32 {
+        s
+    }
+
+    #[inline(always)]
+    fn output(&self, o: u32) -> (u32, Option<u32>) {
+        Automaton::output(self, o)
+    }
+}
+
+/// A small automaton compiled into a full transition table (failure links folded in): a step is
+/// one load, with no failure loop and no check.
+///
+/// States are renumbered: `0..with_output` are states with children and no output (the root
+/// is 0), `with_output..rows` states with children and an output, `rows..` states without
+/// children (all of them end a pattern). Only states with children have a row of the table:
+/// a state without children reads every number like the nearest state with children on its
+/// failure chain, so the scan resumes from that one (`leaf_row`) after reading its outputs.
+/// Whether a pattern ends in a state is a comparison of its number, without a load.
+pub(crate) struct Dense {
+    /// Row `r`, number `c` (`0..=alphabet`, 0 = the root) at `r * width + c`.
+    table: Vec<u16>,
+    width: usize,
+    with_output: u32,
+    rows: u32,
+    /// Per state from `rows`, the row to resume from.
+    leaf_row: Vec<u16>,
+    /// Per state from `with_output`, its first output.
+    first_out: Vec<u32>,
+    outputs: Vec<Output>,
+}
+
+impl Dense {
+    /// The table of `a` (over numbers `1..=alphabet`), if it has fewer than 2^16 states and
+    /// the table takes at most `budget` bytes.
+    pub(crate) fn new(a: &Automaton, alphabet: u32, budget: usize) -> Option<Dense> {
+        let n_units = a.units.len();
+        let used = |t: usize| t == ROOT as usize || a.units[t].check != NONE;
+        let mut has_children = vec![false; n_units];
+        has_children[ROOT as usize] = true;
+        let mut n_states = 0usize;
+        for t in 0..n_units {
+            if used(t) {
+                n_states += 1;
+                if t != ROOT as usize {
+                    if let Some(h) = has_children.get_mut(a.units[t].check as usize) {
+                        *h = true;
+                    }
+                }
+            }
+        }
+        if n_states > usize::from(u16::MAX) {
+            return None;
+        }
+        let width = alphabet as usize + 1;
+        let n_rows = (0..n_units).filter(|&t| used(t) && has_children[t]).count();
+        if n_rows.saturating_mul(width).saturating_mul(2) > budget {
+            return None;
+        }
+        // Depth of every state (parents first: follow the chain, memoised).
+        let mut depth = vec![u32::MAX; n_units];
+        depth[ROOT as usize] = 0;
+        for t in 0..n_units {
+            if !used(t) || depth[t] != u32::MAX {
+                continue;
+            }
+            let mut chain = vec![t];
+            let mut p = a.units[t].check as usize;
+            while depth.get(p).is_some_and(|&d| d == u32::MAX) {
+                chain.push(p);
+                p = a.units[p].check as usize;
+            }
+            let mut d = depth.get(p).copied().unwrap_or(0);
+            for &c in chain.iter().rev() {
+                d += 1;
+                depth[c] = d;
+            }
+        }
+        // Class: 0 children without output, 1 children with output, 2 no children; then by
+        // depth, so the shallow (hot) rows are together.
+        let class = |t: usize| match (has_children[t], a.units[t].out != NONE) {
+            (true, false) => 0u8,
+            (true, true) => 1,
+            (false, _) => 2,
+        };
+        let mut order: Vec<usize> = (0..n_units).filter(|&t| used(t)).collect();
+        order.sort_by_key(|&t| (class(t), depth[t], t));
+        let mut id = vec![0u16; n_units];
+        for (i, &t) in order.iter().enumerate() {
+            id[t] = i as u16;
+        }
+        let with_output = order.iter().filter(|&&t| class(t) == 0).count() as u32;
+        let rows = n_rows as u32;
+        let mut table = vec![0u16; n_rows * width];
+        for (r, &t) in order.iter().take(n_rows).enumerate() {
+            let row = &mut table[r * width..(r + 1) * width];
+            for (c, x) in row.iter_mut().enumerate().skip(1) {
+                *x = id[a.step(t as u32, c as u32) as usize];
+            }
+        }
+        let leaf_row = order[n_rows..]
+            .iter()
+            .map(|&t| {
+                let mut f = a.units[t].fail as usize;
+                while !has_children.get(f).copied().unwrap_or(true) {
+                    f = a.units[f].fail as usize;
+                }
+                id.get(f).copied().unwrap_or(0)
+            })
+            .collect();
+        let first_out = order[with_output as usize..].iter().map(|&t| a.units[t].out).collect();
+        Some(Dense { table, width, with_output, rows, leaf_row, first_out, outputs: a.outputs.clone() })
+    }
+
+    /// Rows × columns of the table.
+    pub(crate) fn shape(&self) -> (usize, usize) {
+        (self.rows as usize, self.width)
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.table.capacity() * 2
+            + self.leaf_row.capacity() * 2
+            + self.first_out.capacity() * 4
+            + self.outputs.capacity() * std::mem::size_of::<Output>()
+    }
+}
+
+impl Steps for Dense {
+    #[inline(always)]
+    fn step(&self, s: u32, c: u32) -> u32 {
+        self.table.get(s as usize * self.width + c as usize).map_or(ROOT, |&t| u32::from(t))
+    }
+
+    #[inline(always)]
+    fn first_output(&self, s: u32) -> Option<u32> {
+        if s < self.with_output {
+            return None;
+        }
+        self.first_out.get((s - self.with_output) as usize).copied().filter(|&o| o != NONE)
+    }
+
+    #[inline(always)]
+    fn resume(&self, s: u32) -> u32 {
+        if s < self.rows {
+            return s;
+        }
+        self.leaf_row.get((s - self.rows) as usize).map_or(ROOT, |&r| u32::from(r))
+    }
+
+    #[inline(always)]
+    fn output(&self, o: u32) -> (u32, Option<u32>) {
+        self.outputs.get(o as usize).map_or((0, None), |x| (x.value, Some(x.next).filter(|&n| n != NONE)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,8 +500,51 @@ mod tests {
         out
     }
 
+    /// Every (end position, value) a scan with `a` finds, in the order it finds them.
+    fn run_steps<S: Steps>(a: &S, text: &[u32]) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        let mut s = ROOT;
+        for (i, &c) in text.iter().enumerate() {
+            let t = if c == 0 { ROOT } else { a.step(s, c) };
+            let mut o = a.first_output(t);
+            while let Some(x) = o {
+                let (value, next) = a.output(x);
+                out.push((i + 1, value));
+                o = next;
+            }
+            s = a.resume(t);
+        }
+        out
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// The full transition table finds the same outputs as the double array, in the same
+        /// order, and what a brute-force search finds.
+        #[test]
+        fn dense_agrees_with_the_double_array(
+            alphabet in prop_oneof![Just(1u32), Just(2u32), Just(3u32), Just(6u32), Just(40u32), Just(300u32)],
+            raw in prop::collection::vec(prop::collection::vec(0u32..1000, 1..7), 0..60),
+            text in prop::collection::vec(0u32..1000, 0..200),
+        ) {
+            let mut patterns: Vec<Vec<u32>> = raw
+                .into_iter()
+                .map(|p| p.into_iter().map(|c| c % alphabet + 1).collect())
+                .collect();
+            patterns.sort();
+            patterns.dedup();
+            let text: Vec<u32> = text.into_iter().map(|c| c % (alphabet + 1)).collect();
+            let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), alphabet);
+            let Some(d) = Dense::new(&a, alphabet, usize::MAX) else {
+                panic!("no table for a small automaton");
+            };
+            let found = run_steps(&d, &text);
+            prop_assert_eq!(&found, &run_steps(&a, &text));
+            let mut sorted = found;
+            sorted.sort_unstable();
+            prop_assert_eq!(sorted, brute(&patterns, &text));
+        }
 
         /// The automaton finds exactly the occurrences a brute-force search finds, on random
         /// lexicons (small and large alphabets, nested and overlapping patterns).
@@ -349,6 +573,18 @@ mod tests {
         let s = [1, 2, 3].iter().fold(ROOT, |s, &c| a.step(s, c));
         assert_eq!(a.values(s).collect::<Vec<_>>(), [0, 3, 2]);
         assert!(a.starts_with(2) && !Automaton::new([], 3).starts_with(2));
+    }
+
+    #[test]
+    fn dense_keeps_to_its_budget() {
+        let p: [&[u32]; 3] = [&[1, 2, 3], &[2, 3], &[3]];
+        let a = Automaton::new(p.iter().enumerate().map(|(v, p)| (*p, v as u32)), 3);
+        // Rows: the root, 1, 1-2, 2; four numbers with the root's.
+        assert_eq!(Dense::new(&a, 3, 32).map(|d| d.shape()), Some((4, 4)));
+        assert!(Dense::new(&a, 3, 31).is_none());
+        let empty = Automaton::new([], 0);
+        let d = Dense::new(&empty, 0, 2);
+        assert_eq!(d.as_ref().map(|d| d.step(ROOT, 0)), Some(ROOT));
     }
 
     #[test]
