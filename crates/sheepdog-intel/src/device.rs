@@ -26,9 +26,19 @@ pub struct DeviceFacts {
 #[derive(Default)]
 pub(crate) struct DeviceBuilder {
     plain: Vec<String>,
-    fancy: Vec<String>,
     ua_source: String,
     models: Vec<(String, ModelClass)>,
+    /// Compiled at load, so that a pattern `build` could not compile is refused with its
+    /// position instead of silently switching the checks off.
+    any: Option<(regex::bytes::Regex, regex::bytes::RegexSet)>,
+    fancy: Vec<(String, regex::bytes::Regex, fancy_regex::Regex)>,
+    model_names: Option<aho_corasick::AhoCorasick>,
+}
+
+/// A plain pattern as it is compiled: ASCII case folding over bytes (Unicode word boundaries
+/// would push the automaton off its fast path, and user agents are ASCII in practice).
+fn plain_regex(p: &str) -> String {
+    format!("(?i-u){p}")
 }
 
 #[cfg(test)]
@@ -46,8 +56,13 @@ mod tests {
     /// position: one bad pattern must not silently switch off every user-agent check.
     #[test]
     fn a_bad_pattern_is_refused_with_its_position() {
-        for (bad, why) in [("(unclosed", "syntax"), ("[z-a]", "range"), (r"\\p{Han}bot", "Unicode class in ASCII mode")]
-        {
+        for (bad, why) in [
+            ("(unclosed", "syntax"),
+            ("[z-a]", "range"),
+            (r"\p{Han}bot", "Unicode class in ASCII mode"),
+            (r"(?<!x)\p{Han}bot", "Unicode class in a prefilter"),
+            ("[a-z]{1000}{1000}", "too large"),
+        ] {
             let mut b = super::DeviceBuilder::default();
             let json = serde_json::to_string(&["headless", bad]).unwrap();
             let e = b.add_ua_patterns("ua.json", &json).unwrap_err();
@@ -194,23 +209,45 @@ impl DeviceBuilder {
         let patterns: Vec<String> =
             serde_json::from_str(text).map_err(|e| IntelError::new(name, e.line(), e.to_string()))?;
         let patterns: Vec<String> = patterns.iter().map(|p| js_to_rust(p)).collect();
+        let bad = |i: usize, p: &str, e: &dyn std::fmt::Display| {
+            IntelError::new(name, i + 1, format!("pattern {p:?} does not compile: {e}"))
+        };
+        let mut plain = self.plain.clone();
+        let mut fancy = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
-            // Plain patterns are checked as `build` compiles them (ASCII case folding over
-            // bytes), by the parser alone: compiling each one took 40 ms of every start.
-            let ok = if has_lookaround(p) {
-                fancy_regex::Regex::new(&format!("(?i){p}")).is_ok()
-            } else {
-                regex_syntax::ParserBuilder::new().utf8(false).build().parse(&format!("(?i-u){p}")).is_ok()
-            };
-            if !ok {
-                return Err(IntelError::new(name, i + 1, format!("pattern {p:?} does not compile")));
-            }
             if has_lookaround(p) {
-                self.fancy.push(p.clone());
+                // Few: each is compiled, with the look-around-free prefilter that runs first.
+                let pre = regex::bytes::Regex::new(&plain_regex(&without_lookaround(p))).map_err(|e| bad(i, p, &e))?;
+                let full = fancy_regex::Regex::new(&format!("(?i){p}")).map_err(|e| bad(i, p, &e))?;
+                fancy.push((p.clone(), pre, full));
             } else {
-                self.plain.push(p.clone());
+                // Parsed one by one (compiling each took 40 ms of every start), compiled together
+                // below.
+                regex_syntax::ParserBuilder::new()
+                    .utf8(false)
+                    .build()
+                    .parse(&plain_regex(p))
+                    .map_err(|e| bad(i, p, &e))?;
+                plain.push(p.clone());
             }
         }
+        if plain.len() > self.plain.len() {
+            let joined = plain.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+            let compiled = regex::bytes::Regex::new(&plain_regex(&joined))
+                .and_then(|any| Ok((any, regex::bytes::RegexSet::new(plain.iter().map(|p| plain_regex(p)))?)));
+            match compiled {
+                Ok(c) => self.any = Some(c),
+                Err(e) => {
+                    // Name the pattern that does not compile alone, if one does not.
+                    for (i, p) in patterns.iter().enumerate().filter(|(_, p)| !has_lookaround(p)) {
+                        regex::bytes::Regex::new(&plain_regex(p)).map_err(|e| bad(i, p, &e))?;
+                    }
+                    return Err(IntelError::new(name, 1, format!("the patterns together do not compile: {e}")));
+                }
+            }
+        }
+        self.plain = plain;
+        self.fancy.extend(fancy);
         self.ua_source = name.to_string();
         Ok(patterns.len())
     }
@@ -238,34 +275,27 @@ impl DeviceBuilder {
             self.models.push((model.trim().to_lowercase(), class));
             n += 1;
         }
+        // Names are lower-cased; ASCII case is folded by the automaton, so an ASCII text is
+        // searched as sent (no lower-cased copy).
+        let names = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(self.models.iter().map(|(n, _)| n))
+            .map_err(|e| IntelError::new(name, 1, format!("the model names do not compile: {e}")))?;
+        self.model_names = Some(names);
         Ok(n)
     }
 
     pub(crate) fn build(self) -> DeviceIntel {
-        // ASCII mode over bytes: Unicode word boundaries would push the automaton off its fast
-        // path, and user agents are ASCII in practice.
-        let any = if self.plain.is_empty() {
-            None
-        } else {
-            let joined = self.plain.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
-            regex::bytes::Regex::new(&format!("(?i-u){joined}")).ok()
-        };
-        let set = regex::bytes::RegexSet::new(self.plain.iter().map(|p| format!("(?i-u){p}"))).ok();
-        let fancy = self
-            .fancy
-            .iter()
-            .filter_map(|p| {
-                let pre = regex::bytes::Regex::new(&format!("(?i-u){}", without_lookaround(p))).ok()?;
-                Some((p.clone(), pre, fancy_regex::Regex::new(&format!("(?i){p}")).ok()?))
-            })
-            .collect();
-        // Names are lower-cased; ASCII case is folded by the automaton, so an ASCII text is
-        // searched as sent (no lower-cased copy).
-        let model_names = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(self.models.iter().map(|(n, _)| n))
-            .ok();
-        DeviceIntel { any, set, plain: self.plain, fancy, source: self.ua_source, models: self.models, model_names }
+        let (any, set) = self.any.map_or((None, None), |(a, s)| (Some(a), Some(s)));
+        DeviceIntel {
+            any,
+            set,
+            plain: self.plain,
+            fancy: self.fancy,
+            source: self.ua_source,
+            models: self.models,
+            model_names: self.model_names,
+        }
     }
 }
 
