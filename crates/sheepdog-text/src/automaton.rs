@@ -19,9 +19,12 @@ pub(crate) const ROOT: u32 = 0;
 /// No state / no output / a free unit's parent.
 const NONE: u32 = u32::MAX;
 /// How many free units a state with several children tries as its first child's place (from
-/// the first free unit, then back from the end) before it is placed past the end: keeps the
-/// build linear when the array is fragmented.
+/// the first free unit, then back from the end) before it is placed past the end.
 const MAX_TRIES: usize = 64;
+/// How many units a search walks over in all, free or taken: with `MAX_TRIES` alone, a long
+/// run of taken units after the first free one would be walked again by every later state
+/// (quadratic build time on a crafted lexicon). Together they keep the build linear.
+const MAX_WALK: usize = 256;
 
 #[derive(Clone, Copy)]
 struct Unit {
@@ -48,6 +51,10 @@ pub(crate) struct Automaton {
     units: Vec<Unit>,
     root: Vec<u32>,
     outputs: Vec<Output>,
+    /// Units the placement searches walked over while building (a measure of build work that
+    /// tests can bound without timing anything).
+    #[cfg_attr(not(test), allow(dead_code))]
+    walked: usize,
 }
 
 impl Automaton {
@@ -117,6 +124,7 @@ impl Automaton {
         let mut units: Vec<Unit> = vec![FREE];
         let mut root = vec![ROOT; alphabet as usize + 1];
         let mut first_free = 1usize;
+        let walked = std::cell::Cell::new(0usize);
         let grow = |units: &mut Vec<Unit>, to: usize| {
             if units.len() <= to {
                 units.resize(to + 1, FREE);
@@ -145,12 +153,17 @@ impl Automaton {
             let fits =
                 |units: &Vec<Unit>, base: usize| codes().all(|c| units.get(base + c).is_none_or(|u| u.check == NONE));
             // base + c1 is a free unit at or after `from`, base >= 0 (numbers are >= 1); at
-            // most MAX_TRIES free units are tried.
+            // most MAX_TRIES free units are tried and MAX_WALK units walked over.
             let search = |units: &Vec<Unit>, from: usize| -> Option<usize> {
                 let mut pos = from.max(c1);
+                let stop = pos.saturating_add(MAX_WALK);
                 for _ in 0..MAX_TRIES {
                     while units.get(pos).is_some_and(|u| u.check != NONE) {
                         pos += 1;
+                        walked.set(walked.get() + 1);
+                        if pos >= stop {
+                            return None;
+                        }
                     }
                     if pos >= units.len() || fits(units, pos - c1) {
                         return Some(pos - c1);
@@ -184,7 +197,7 @@ impl Automaton {
 
         // Failure and output links, breadth-first (a failure target is shallower, so its own
         // links are set before).
-        let mut a = Automaton { units, root, outputs: Vec::new() };
+        let mut a = Automaton { units, root, outputs: Vec::new(), walked: walked.get() };
         for (t, node) in nodes.iter().enumerate().skip(1) {
             let fail = if node.parent == 0 {
                 ROOT
@@ -585,6 +598,23 @@ mod tests {
         let empty = Automaton::new([], 0);
         let d = Dense::new(&empty, 0, 2);
         assert_eq!(d.as_ref().map(|d| d.step(ROOT, 0)), Some(ROOT));
+    }
+
+    /// A crafted lexicon (found in review): free units below number `z` that no state can use
+    /// (a base would be negative), then many states whose only child is `z`. Each search starts
+    /// at `z` and used to walk past every unit the states before it took: quadratic.
+    #[test]
+    fn a_long_run_of_taken_units_is_not_walked_again_and_again() {
+        let k = 40_000u32;
+        let z = k + 100;
+        let patterns: Vec<Vec<u32>> = (1..=k).map(|i| vec![i, z]).collect();
+        let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (&p[..], v as u32)), z + 1);
+        // Without the walk limit: k²/2 = 800 M units.
+        assert!(a.walked <= 2 * k as usize * MAX_WALK, "walked {} units for {k} states", a.walked);
+        for (v, p) in patterns.iter().enumerate().step_by(997) {
+            let st = p.iter().fold(ROOT, |st, &c| a.step(st, c));
+            assert!(a.values(st).any(|x| x == v as u32), "pattern {v} not found");
+        }
     }
 
     #[test]

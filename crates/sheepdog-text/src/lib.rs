@@ -75,8 +75,9 @@
 //! each view's automaton (our own double-array Aho–Corasick over dense per-view character
 //! numbers, see `src/automaton.rs`) its input; a view whose alphabet lacks the character is
 //! reset without a step, and a character that starts no pattern is skipped while every
-//! automaton is at its root. ID-like tokens are looked for only around co-occurrence candidates. Memory
-//! per scan is the matches plus the candidate occurrences. The folding tables (about 0.6 MB)
+//! automaton is at its root. ID-like tokens are collected by the same pass (only when the lexicon
+//! has co-occurrence terms). Memory per scan is the matches, the candidate occurrences and the
+//! ID-like tokens. The folding tables (about 0.6 MB)
 //! are computed once per process; the scan itself reads them only for rare characters.
 
 mod automaton;

@@ -105,6 +105,8 @@ pub struct Matcher {
     options: MatcherOptions,
     pinyin_terms: usize,
     numeric_terms: usize,
+    /// Some term fires only near an ID-like token: only then does a scan record tokens.
+    id_terms: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -174,6 +176,7 @@ impl Matcher {
             options: MatcherOptions::default(),
             pinyin_terms: 0,
             numeric_terms: 0,
+            id_terms: false,
         }
     }
 
@@ -264,6 +267,7 @@ impl Matcher {
             numeric,
             dense,
             patterns: table.patterns,
+            id_terms: terms.iter().any(|t| t.needs_id),
             terms,
             options,
             pinyin_terms,
@@ -333,7 +337,9 @@ impl Matcher {
     ///
     /// Time is linear in the text (times the lexicon's nesting depth of terms that are
     /// suffixes of each other, at most 64 per view); memory is that of the matches plus the
-    /// candidates, bounded the same way.
+    /// candidates, bounded the same way, plus 16 bytes per ID-like token of the text when the
+    /// lexicon has co-occurrence terms. Offsets are kept in 32 bits: texts of 4 GiB or more are
+    /// not supported (the CLI and the server take at most 1 MiB).
     pub fn scan<'t>(&self, text: &'t str) -> Vec<Match<'t>> {
         let mut found = Candidates::default();
         self.collect(text, &mut found);
@@ -479,7 +485,8 @@ impl Matcher {
             numeric,
             rec: Recorder { ring: [0; RING], npos: 0, patterns: &self.patterns, found },
             run: Run { start: 0, last: 0, len: 0, digits: 0 },
-            min_len: self.options.id_min_len,
+            // Without co-occurrence terms no token is ever needed: none is long enough.
+            min_len: if self.id_terms { self.options.id_min_len } else { usize::MAX },
         }
     }
 
