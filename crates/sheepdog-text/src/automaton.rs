@@ -617,17 +617,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn wide_nodes_share_their_spans() {
-        // 3,000 first characters, each with a few children spread over 3,000 numbers: placed
-        // each past the end, their spans would take millions of units.
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
+    /// A small deterministic generator for the lexicons below.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x
-        };
+        }
+    }
+
+    #[test]
+    fn wide_nodes_share_their_spans() {
+        // 3,000 first characters, each with a few children spread over 3,000 numbers: placed
+        // each past the end, their spans would take millions of units.
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let patterns: Vec<Vec<u32>> =
             (0..20_000).map(|_| (0..2).map(|_| (next() % 3000) as u32 + 1).collect()).collect();
         let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), 3000);
@@ -638,13 +642,7 @@ mod tests {
     #[test]
     fn a_large_alphabet_builds_quickly_enough_and_finds_everything() {
         // 5,000 patterns over 500 numbers, like the generated benchmark lexicon.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let patterns: Vec<Vec<u32>> =
             (0..5000).map(|_| (0..2 + next() % 5).map(|_| (next() % 500) as u32 + 1).collect()).collect();
         let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), 500);
