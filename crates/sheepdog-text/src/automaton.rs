@@ -530,6 +530,18 @@ mod tests {
         out
     }
 
+    /// A random case folded into `alphabet`: distinct patterns, a text (number 0 is outside the
+    /// alphabet) and the automaton of the patterns.
+    fn case(alphabet: u32, raw: Vec<Vec<u32>>, text: Vec<u32>) -> (Vec<Vec<u32>>, Vec<u32>, Automaton) {
+        let mut patterns: Vec<Vec<u32>> =
+            raw.into_iter().map(|p| p.into_iter().map(|c| c % alphabet + 1).collect()).collect();
+        patterns.sort();
+        patterns.dedup();
+        let text: Vec<u32> = text.into_iter().map(|c| c % (alphabet + 1)).collect();
+        let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), alphabet);
+        (patterns, text, a)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1024))]
 
@@ -541,14 +553,7 @@ mod tests {
             raw in prop::collection::vec(prop::collection::vec(0u32..1000, 1..7), 0..60),
             text in prop::collection::vec(0u32..1000, 0..200),
         ) {
-            let mut patterns: Vec<Vec<u32>> = raw
-                .into_iter()
-                .map(|p| p.into_iter().map(|c| c % alphabet + 1).collect())
-                .collect();
-            patterns.sort();
-            patterns.dedup();
-            let text: Vec<u32> = text.into_iter().map(|c| c % (alphabet + 1)).collect();
-            let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), alphabet);
+            let (patterns, text, a) = case(alphabet, raw, text);
             let Some(d) = Dense::new(&a, alphabet, usize::MAX) else {
                 panic!("no table for a small automaton");
             };
@@ -567,14 +572,7 @@ mod tests {
             raw in prop::collection::vec(prop::collection::vec(0u32..1000, 1..7), 0..60),
             text in prop::collection::vec(0u32..1000, 0..200),
         ) {
-            let mut patterns: Vec<Vec<u32>> = raw
-                .into_iter()
-                .map(|p| p.into_iter().map(|c| c % alphabet + 1).collect())
-                .collect();
-            patterns.sort();
-            patterns.dedup();
-            let text: Vec<u32> = text.into_iter().map(|c| c % (alphabet + 1)).collect();
-            let a = Automaton::new(patterns.iter().enumerate().map(|(v, p)| (p.as_slice(), v as u32)), alphabet);
+            let (patterns, text, a) = case(alphabet, raw, text);
             prop_assert_eq!(run(&a, &text), brute(&patterns, &text));
         }
     }
