@@ -195,12 +195,15 @@ fn prefix_row(b: &[u8]) -> Option<(u32, u16, u8)> {
 /// The data rows of a CSV source with a header: (1-based line number, trimmed fields). Blank
 /// lines and `#` comments are skipped. Fields sit on the stack (the receive-SMS table has
 /// 126,000 rows).
-fn csv_rows(text: &str) -> impl Iterator<Item = (usize, smallvec::SmallVec<[&str; 8]>)> {
-    text.lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|(i, l)| (i + 1, l.split(',').map(str::trim).collect()))
+fn csv_rows(text: &str) -> impl Iterator<Item = (usize, CsvFields<'_>)> {
+    text.lines().enumerate().skip(1).filter_map(|(i, l)| csv_fields(l).map(|f| (i + 1, f)))
+}
+
+type CsvFields<'a> = smallvec::SmallVec<[&'a str; 8]>;
+
+/// The trimmed fields of one data line; `None` for a blank line or a `#` comment.
+fn csv_fields(l: &str) -> Option<CsvFields<'_>> {
+    (!l.trim().is_empty() && !l.starts_with('#')).then(|| l.split(',').map(str::trim).collect())
 }
 
 impl PhoneBuilder {
@@ -223,30 +226,20 @@ impl PhoneBuilder {
 
     pub(crate) fn add_prefixes(&mut self, name: &str, text: &str) -> Result<usize, IntelError> {
         let mut n = 0;
-        // Half a million rows: plain `digits,digits,digits` rows are read byte by byte; any
-        // other row (spaces, comments, errors) goes through `csv_rows`.
-        let mut rest = 0;
+        // Half a million rows: a plain `digits,digits,digits` row is read byte by byte, any
+        // other (spaces, comments, errors) field by field.
         for (i, l) in text.lines().enumerate().skip(1) {
-            match prefix_row(l.as_bytes()) {
-                Some((p, loc, card)) if (1_000_000..10_000_000).contains(&p) => {
-                    self.prefixes.push((p, loc, card));
-                    n += 1;
-                }
-                _ => {
-                    rest = i;
-                    break;
-                }
-            }
-        }
-        if rest == 0 {
-            return Ok(n);
-        }
-        for (line, f) in csv_rows(text).skip_while(|(line, _)| *line <= rest) {
-            let parsed = (f.len() == 3)
-                .then(|| Some((f[0].parse::<u32>().ok()?, f[1].parse::<u16>().ok()?, f[2].parse::<u8>().ok()?)))
-                .flatten();
-            let Some((p, loc, card)) = parsed.filter(|(p, _, _)| (1_000_000..10_000_000).contains(p)) else {
-                return Err(IntelError::new(name, line, "expected prefix7,location_id,card_type"));
+            let row = match prefix_row(l.as_bytes()) {
+                Some(row) => Some(row),
+                None => match csv_fields(l) {
+                    None => continue,
+                    Some(f) => (f.len() == 3)
+                        .then(|| Some((f[0].parse::<u32>().ok()?, f[1].parse::<u16>().ok()?, f[2].parse::<u8>().ok()?)))
+                        .flatten(),
+                },
+            };
+            let Some((p, loc, card)) = row.filter(|(p, _, _)| (1_000_000..10_000_000).contains(p)) else {
+                return Err(IntelError::new(name, i + 1, "expected prefix7,location_id,card_type"));
             };
             self.prefixes.push((p, loc, card));
             n += 1;
