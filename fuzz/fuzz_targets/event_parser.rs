@@ -1,5 +1,6 @@
 //! Fuzzes the event parser and, for every event it accepts, the whole decision pipeline:
-//! no input may panic, and every rejection must carry a code and a message.
+//! no input may panic, every rejection must carry a code and a message, and the parser's fast
+//! path must agree with serde on every input.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -18,7 +19,9 @@ fn engine() -> &'static Engine {
 }
 
 fuzz_target!(|data: &[u8]| {
-    match sheepdog_model::parse_event(data) {
+    let parsed = sheepdog_model::parse_event(data);
+    assert_eq!(parsed, sheepdog_model::parse_event_general(data), "the fast path and serde disagree");
+    match parsed {
         Ok(event) => {
             let out = engine().decide(&event, data, 1_764_000_000_000, true).expect("in-memory engine never fails");
             assert!(out.decision.score <= 100);

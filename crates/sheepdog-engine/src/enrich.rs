@@ -158,8 +158,11 @@ pub fn enrich_with_text(
             if signals.iter().any(|s| s.def.code == def.code) {
                 continue;
             }
-            let label = m.label.map(|l| format!(" {l}")).unwrap_or_default();
-            signals.push(Signal::intel(def, format!("{}{label}, source {}", m.range, m.source)));
+            let (sep, label) = match &m.label {
+                Some(l) => (" ", l.as_str()),
+                None => ("", ""),
+            };
+            signals.push(Signal::intel(def, [m.range.as_str(), sep, label, ", source ", &m.source].concat()));
         }
     }
     if let Some(profile) = &event.profile {
@@ -196,13 +199,19 @@ pub fn enrich_with_text(
                 keys.put_str(KeyKind::Email, Some(&facts.normalized));
                 keys.put_str(KeyKind::EmailDomain, Some(&facts.domain));
                 if let Some((d, src)) = &facts.disposable {
-                    signals.push(Signal::intel(reason::EMAIL_DISPOSABLE, format!("{d}, source {src}")));
+                    signals.push(Signal::intel(
+                        reason::EMAIL_DISPOSABLE,
+                        [d.as_ref(), ", source ", src.as_ref()].concat(),
+                    ));
                 }
                 if let Some((d, src)) = &facts.disposable_broad {
-                    signals.push(Signal::intel(reason::EMAIL_DISPOSABLE_WEAK, format!("{d}, source {src}")));
+                    signals.push(Signal::intel(
+                        reason::EMAIL_DISPOSABLE_WEAK,
+                        [d.as_ref(), ", source ", src.as_ref()].concat(),
+                    ));
                 }
                 if let Some((d, src)) = &facts.relay {
-                    signals.push(Signal::intel(reason::EMAIL_RELAY, format!("{d}, source {src}")));
+                    signals.push(Signal::intel(reason::EMAIL_RELAY, [d.as_ref(), ", source ", src.as_ref()].concat()));
                 }
             }
             None => {
@@ -222,7 +231,10 @@ pub fn enrich_with_text(
             signals.push(Signal::intel(reason::DEVICE_CLOUD_PHONE, m));
         }
         if let Some(m) = facts.automation_ua {
-            signals.push(Signal::intel(reason::UA_AUTOMATION, format!("pattern {}, source {}", m.pattern, m.source)));
+            signals.push(Signal::intel(
+                reason::UA_AUTOMATION,
+                ["pattern ", m.pattern.as_ref(), ", source ", m.source.as_ref()].concat(),
+            ));
         }
     }
     if let Some(d) = &event.device {
@@ -297,7 +309,7 @@ fn text_signals(event: &Event, matcher: &sheepdog_text::Matcher, signals: &mut V
                 Category::ScamInvest | Category::ScamRomance => reason::TEXT_SCAM_SCRIPT,
                 Category::Gambling => reason::TEXT_GAMBLING,
             };
-            let shown = format!("{field} \"{}\" ({})", m.matched, m.term);
+            let shown = [field, " \"", m.matched, "\" (", m.term.as_ref(), ")"].concat();
             match found.iter_mut().find(|(d, _, _)| d.code == def.code) {
                 Some((_, w, terms)) => {
                     *w += u32::from(m.weight);
@@ -329,7 +341,7 @@ fn location_signals(event: &Event, facts: &sheepdog_intel::PhoneFacts, signals: 
     if net.is_empty() || net.starts_with(home) || home.starts_with(net) {
         return;
     }
-    let mut s = Signal::intel(reason::LOCATION_PHONE_IP_MISMATCH, format!("{home}, the network in {net}"));
+    let mut s = Signal::intel(reason::LOCATION_PHONE_IP_MISMATCH, [home, ", the network in ", net].concat());
     s.from_intel = false;
     signals.push(s);
 }
@@ -337,14 +349,17 @@ fn location_signals(event: &Event, facts: &sheepdog_intel::PhoneFacts, signals: 
 fn phone_signals(facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) {
     let iot = facts.cn.as_ref().is_some_and(|c| c.segment == SegmentClass::Iot);
     if !facts.valid && !iot {
-        let why =
-            if facts.parsed { format!("{} fails its numbering plan", facts.e164) } else { "unreadable".to_string() };
+        let why = if facts.parsed {
+            [facts.e164.as_str(), " fails its numbering plan"].concat()
+        } else {
+            "unreadable".to_string()
+        };
         signals.push(Signal::intel(reason::PHONE_INVALID, why));
     }
     match facts.number_type {
-        NumberType::Voip => signals.push(Signal::intel(reason::PHONE_VOIP, format!("{}, libphonenumber", facts.e164))),
+        NumberType::Voip => signals.push(Signal::intel(reason::PHONE_VOIP, [&facts.e164, ", libphonenumber"].concat())),
         NumberType::PremiumRate => {
-            signals.push(Signal::intel(reason::PHONE_PREMIUM, format!("{}, libphonenumber", facts.e164)))
+            signals.push(Signal::intel(reason::PHONE_PREMIUM, [&facts.e164, ", libphonenumber"].concat()))
         }
         _ => {}
     }
@@ -358,13 +373,14 @@ fn phone_signals(facts: &sheepdog_intel::PhoneFacts, signals: &mut Vec<Signal>) 
         };
         if let Some(def) = def {
             let op = cn.operator.as_deref().unwrap_or("unknown operator");
-            signals.push(Signal::intel(def, format!("segment {}, {op}", cn.segment_prefix)));
+            signals.push(Signal::intel(def, ["segment ", cn.segment_prefix.as_ref(), ", ", op].concat()));
         }
     }
     if let Some(l) = &facts.receive_sms {
         let mut s = Signal::intel(
             reason::PHONE_RECEIVE_SMS_SITE,
-            format!("last seen listed {} days before the event", l.days_since_last_seen.max(0)),
+            ["last seen listed ", itoa::Buffer::new().format(l.days_since_last_seen.max(0)), " days before the event"]
+                .concat(),
         );
         s.weight = Some(receive_sms_weight(l.days_since_last_seen));
         s.value = Some(l.days_since_last_seen as f64);

@@ -505,7 +505,7 @@ impl PhoneIntel {
             // Only valid prefixes take the fast path: libphonenumber reads some invalid national
             // strings as other countries' numbers, and invalid numbers are rare enough.
             if let Some((valid @ true, number_type)) = self.cn_mobile_verdict(national) {
-                let e164 = format!("+86{national}");
+                let e164 = ["+86", national].concat();
                 let block = (11 >= block_suffix + 2).then(|| e164[..e164.len() - block_suffix].to_string());
                 return Some(PhoneFacts {
                     parsed: true,

@@ -181,11 +181,19 @@ fn write_strs(out: &mut Vec<u8>, v: &[Cow<'static, str>]) {
 /// True when one of the eight bytes of `w` is a control character, `"` or `\`.
 #[inline]
 fn needs_escape(w: u64) -> bool {
+    escape_mask(w) != 0
+}
+
+/// The high bit of each byte of `w` (little-endian) that is a control character, `"` or `\`.
+/// Exact up to its lowest set bit (a borrow may flag bytes above a flagged one, never below),
+/// so `trailing_zeros() / 8` is the first such byte.
+#[inline]
+pub(crate) fn escape_mask(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    (below_space | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))) != 0
+    below_space | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))
 }
 
 /// A JSON string, escaped as serde_json escapes (`\"`, `\\`, `\b\f\n\r\t`, other controls as

@@ -1,8 +1,11 @@
 //! Events of the v1 contract: parsing, validation and the typed `Event`.
 //!
-//! Parsing is two steps: serde reads the JSON into a raw shape (wrong JSON types are reported
-//! with the dotted path of the field by `serde_path_to_error`), then `validate` checks domains
-//! and limits (phone syntax, IP, timestamp, string lengths) and names the field at fault.
+//! Parsing is two steps: the JSON is read into a raw shape, then `validate` checks domains and
+//! limits (phone syntax, IP, timestamp, string lengths) and names the field at fault. The raw
+//! shape is read by a scanner for the usual shape of an event (`fast`), and by serde for any
+//! input the scanner does not read exactly as serde would (wrong JSON types are then reported
+//! with the dotted path of the field by `serde_path_to_error`). Both paths give the same result
+//! on every input: tests and the fuzz target compare them.
 //! Unknown top-level fields are ignored. Nothing here panics on any input, and every string is
 //! bounded by `LIMITS`, so memory per event is bounded by the input size.
 
@@ -13,6 +16,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorCode, EventError};
+
+mod fast;
 
 /// Size limits of event strings, in bytes unless said otherwise.
 #[derive(Debug, Clone, Copy)]
@@ -299,7 +304,7 @@ fn owned(s: Option<Str<'_>>) -> Option<Str<'static>> {
     s.map(|s| Str::Owned(s.into_owned()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct RawSession {
     form_fill_ms: Option<f64>,
     sms_code_entry_ms: Option<f64>,
@@ -307,7 +312,7 @@ struct RawSession {
     paste_used: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct RawEvent<'a> {
     #[serde(borrow, default, deserialize_with = "opt_str")]
     id: Option<Str<'a>>,
@@ -439,6 +444,17 @@ fn map_only<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 
 /// Parses one event from JSON bytes.
 pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
+    parse(bytes, true)
+}
+
+/// `parse_event` without its fast path: serde reads every event. For tests and the fuzz
+/// target, which check that both paths agree.
+#[doc(hidden)]
+pub fn parse_event_general(bytes: &[u8]) -> Result<Event<'_>, EventError> {
+    parse(bytes, false)
+}
+
+fn parse(bytes: &[u8], fast: bool) -> Result<Event<'_>, EventError> {
     // Validated once, here: the parser below then reads a `str` and checks no string again.
     let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
         return Err(EventError::new(ErrorCode::InvalidJson, None, "the event is not valid UTF-8"));
@@ -451,7 +467,10 @@ pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
             EventError::new(ErrorCode::WrongType, None, "an event must be a JSON object")
         });
     }
-    // Fast path without path tracking; on failure, parse again to name the field.
+    if let Some(raw) = fast.then(|| fast::scan(text)).flatten() {
+        return validate(raw);
+    }
+    // serde without path tracking; on failure, parse again to name the field.
     let mut de = serde_json::Deserializer::from_str(text);
     let raw = match RawEvent::deserialize(&mut de) {
         Ok(raw) => raw,

@@ -12,7 +12,7 @@ pub mod reason;
 pub use decision::{Challenge, Cluster, Decision, Outcome, Reason};
 pub use error::{ErrorCode, EventError};
 pub use event::{
-    parse_event, parse_event_value, Changed, Device, Event, EventType, LabelValue, Profile, Session, Str, Timestamp,
-    LIMITS,
+    parse_event, parse_event_general, parse_event_value, Changed, Device, Event, EventType, LabelValue, Profile,
+    Session, Str, Timestamp, LIMITS,
 };
 pub use feature::{FeatureDef, FeatureKind, KeyKind, NumField, MIN_SAMPLES, SEQUENTIAL_GAP};

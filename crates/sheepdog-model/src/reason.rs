@@ -57,7 +57,11 @@ impl ReasonDef {
 
 fn write_value(out: &mut String, v: f64) {
     use std::fmt::Write;
-    let _ = if v.fract() == 0.0 && v.abs() < 1e15 { write!(out, "{}", v as i64) } else { write!(out, "{v:.2}") };
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        out.push_str(itoa::Buffer::new().format(v as i64));
+    } else {
+        let _ = write!(out, "{v:.2}");
+    }
 }
 
 macro_rules! reasons {

@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use sheepdog_model::{
-    parse_event, parse_event_value, Changed, Device, ErrorCode, Event, EventError, EventType, LabelValue, Profile,
-    Session, Timestamp, LIMITS,
+    parse_event, parse_event_general, parse_event_value, Changed, Device, ErrorCode, Event, EventError, EventType,
+    LabelValue, Profile, Session, Timestamp, LIMITS,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -74,6 +74,10 @@ fn show(input: &[u8]) -> String {
 /// Parses `input` and compares with `expected`; `Err(description)` on any mismatch.
 fn verify(input: &[u8], expected: &Expect) -> Result<Option<Event<'static>>, String> {
     let got = parse_event(input);
+    // The fast path and serde agree on every input, events and errors alike.
+    if got != parse_event_general(input) {
+        return Err(format!("input {}: the fast path and serde disagree: {got:?}", show(input)));
+    }
     match (&got, expected) {
         (Ok(ev), Expect::Ok) => Ok(Some(ev.clone().into_owned())),
         (Err(e), Expect::Err(code, field)) => {
@@ -1560,6 +1564,7 @@ fn arb_event() -> impl Strategy<Value = Value> {
 
 /// The invariants of `parse_event` on any input.
 fn assert_sound(input: &[u8]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(parse_event(input), parse_event_general(input), "fast path and serde disagree");
     match parse_event(input) {
         Ok(ev) => {
             prop_assert!(EventType::ALL.contains(&ev.event_type));
