@@ -467,8 +467,11 @@ fn parse(bytes: &[u8], fast: bool) -> Result<Event<'_>, EventError> {
             EventError::new(ErrorCode::WrongType, None, "an event must be a JSON object")
         });
     }
-    if let Some(raw) = fast.then(|| fast::scan(text)).flatten() {
-        return validate(raw);
+    if fast {
+        let mut raw = RawEvent::default();
+        if fast::scan(text, &mut raw) {
+            return validate(raw);
+        }
     }
     // serde without path tracking; on failure, parse again to name the field.
     let mut de = serde_json::Deserializer::from_str(text);

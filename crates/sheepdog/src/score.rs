@@ -1,7 +1,7 @@
 //! `sheepdog score`: NDJSON events in, one NDJSON decision per line out, in order.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,7 +10,7 @@ use anyhow::Context;
 use sheepdog_engine::Engine;
 use sheepdog_model::{parse_event, ErrorCode, EventError};
 
-use crate::lines::{read_line, MAX_LINE};
+use crate::lines::{Lines, MAX_LINE};
 
 /// Lines decided between two journal waits (group commit) and output flushes.
 const CHUNK: usize = 4096;
@@ -25,15 +25,14 @@ enum Answer {
 }
 
 pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Result<ExitCode> {
-    let (reader, size): (Box<dyn Read>, Option<u64>) = match input {
+    let (mut lines, size) = match input {
         Some(p) if p != Path::new("-") => {
             let f = File::open(p).with_context(|| format!("reading {}", p.display()))?;
             let size = f.metadata().ok().map(|m| m.len());
-            (Box::new(f), size)
+            (Lines::of_file(f), size)
         }
-        _ => (Box::new(io::stdin()), None),
+        _ => (Lines::reader(Box::new(io::stdin())), None),
     };
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
     let progress = if io::stderr().is_terminal() {
         let bar = match size {
             Some(n) => indicatif::ProgressBar::new(n).with_style(
@@ -48,7 +47,6 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
     };
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut buf = Vec::with_capacity(4096);
     let mut answers: Vec<Answer> = Vec::with_capacity(CHUNK);
     let mut line_no: u64 = 0;
     let mut read_error = None;
@@ -60,7 +58,7 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
         // Receive time for events without a timestamp: one clock read per chunk.
         let now = now_ms();
         while answers.len() < CHUNK {
-            let line = match read_line(&mut reader, &mut buf, MAX_LINE) {
+            let (line, buf) = match lines.next_line(MAX_LINE) {
                 Ok(Some(l)) => l,
                 Ok(None) => {
                     eof = true;
@@ -87,10 +85,10 @@ pub fn run(engine: &Engine, input: Option<&Path>, explain: bool) -> anyhow::Resu
                 if buf.trim_ascii().is_empty() {
                     Answer::Error(EventError::new(ErrorCode::InvalidJson, None, "empty line"), line_no)
                 } else {
-                    match parse_event(&buf) {
+                    match parse_event(buf) {
                         Err(e) => Answer::Error(e, line_no),
                         Ok(event) => {
-                            let o = engine.decide(&event, &buf, now, explain)?;
+                            let o = engine.decide(&event, buf, now, explain)?;
                             last_seq = last_seq.max(o.durable_seq);
                             Answer::Decision(o.json)
                         }

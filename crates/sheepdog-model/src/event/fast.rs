@@ -12,10 +12,14 @@
 use super::{RawEvent, RawSession, RawTimestamp, Str};
 use crate::event::{Device, Profile};
 
-/// Reads one event; `None` when the input needs the general parser.
-pub(super) fn scan(text: &str) -> Option<RawEvent<'_>> {
+/// Reads one event into `raw` (default on entry); false when the input needs the general
+/// parser (`raw` then holds part of the event).
+pub(super) fn scan<'a>(text: &'a str, raw: &mut RawEvent<'a>) -> bool {
+    scan_into(text, raw).is_some()
+}
+
+fn scan_into<'a>(text: &'a str, raw: &mut RawEvent<'a>) -> Option<()> {
     let mut s = Scanner { text, b: text.as_bytes(), i: 0 };
-    let mut raw = RawEvent::default();
     let mut seen = 0u32;
     s.ws();
     s.eat(b'{')?;
@@ -72,7 +76,7 @@ pub(super) fn scan(text: &str) -> Option<RawEvent<'_>> {
         }
     }
     s.ws();
-    (s.i == s.b.len()).then_some(raw)
+    (s.i == s.b.len()).then_some(())
 }
 
 fn device<'a>(s: &mut Scanner<'a>, key: &[u8], d: &mut Device<'a>) -> Option<u32> {
@@ -316,7 +320,7 @@ mod tests {
     /// Both paths agree; returns whether the fast path read the input itself.
     fn agree(input: &str) -> bool {
         assert_eq!(parse_event(input.as_bytes()), parse_event_general(input.as_bytes()), "{input}");
-        scan(input).is_some()
+        scan(input, &mut Default::default())
     }
 
     #[test]
