@@ -5,7 +5,7 @@
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use crate::automaton::{Automaton, Dense, Steps, ROOT};
+use crate::automaton::{Automaton, Dense, Steps, NO_OUTPUT, ROOT};
 use crate::codes::{
     self, id_at, Alphabet, Codes, FxHashMap, BASE_SHIFT, ID_CHAR, ID_DIGIT, NUMERIC_SHIFT, PINYIN_SHIFT, STARTS,
     STARTS_BASE, STARTS_NUMERIC, STARTS_PINYIN,
@@ -712,9 +712,14 @@ impl<A: Steps, const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_,
             }
             let id = id_at(entry, shift);
             // Number 0: not in the view's alphabet, no pattern goes through this character.
-            v.st = if id == 0 { ROOT } else { v.a.step(v.st, id) };
-            if let Some(first) = v.a.first_output(v.st) {
-                v.st = rec.record_all(v.a, v.st, first, view);
+            if id == 0 {
+                v.st = ROOT;
+                continue;
+            }
+            let (st, first) = v.a.step_first(v.st, id);
+            v.st = st;
+            if first != NO_OUTPUT {
+                v.st = rec.record_all(v.a, st, first, view);
             }
         }
         rec.npos += 1;
