@@ -694,7 +694,9 @@ impl<A: Steps, const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_,
         } else if self.run.len != 0 {
             self.end_run();
         }
-        if SKIP && entry & STARTS == 0 && self.at_root() {
+        // `&`, not `&&`: one branch, rarely taken, instead of a second one on whether the
+        // automata are at their root (as unpredictable as the text).
+        if SKIP && ((entry & STARTS == 0) & self.at_root()) {
             // Every automaton stays at its root: no match can end here nor include this
             // character, so it needs no place in the ring either.
             return;
@@ -706,7 +708,8 @@ impl<A: Steps, const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_,
             (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin, P, STARTS_PINYIN),
             (&mut self.numeric, NUMERIC_SHIFT, View::Numeric, N, STARTS_NUMERIC),
         ] {
-            if !on || (SKIP && v.st == ROOT && entry & starts == 0) {
+            // (`&`: one branch, as above.)
+            if !on || (SKIP && ((v.st == ROOT) & (entry & starts == 0))) {
                 // Off, or at the root and staying there (nothing ends at the root).
                 continue;
             }
