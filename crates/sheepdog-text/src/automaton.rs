@@ -5,9 +5,11 @@
 //! pattern that ends there (overlapping), and number 0 sends it back to the root.
 //!
 //! Layout: a double array of 16-byte units (`base`, `check` = parent state, `fail`, first
-//! output), so one step touches one unit and the unit it lands on, and a dense root table
-//! (`number → state`) so that the root, where most characters of most texts are read, costs
-//! one small-array look-up. States are numbered by their unit; unit 0 is the root.
+//! output), so one step touches one unit and the unit it lands on (which also holds the first
+//! output of the state reached: the scan reads it with the step). States are numbered by their
+//! unit; unit 0 is the root, an ordinary state with base 0: its child by number `c` is unit `c`,
+//! so a step from the root is the same check as from any other state (no branch on the root),
+//! and the root's children, the states most steps start from, are the front units.
 //!
 //! Build: the patterns are sorted, the trie is laid out breadth-first straight from the sorted
 //! list (each node's children are one contiguous run of its patterns, so no map is needed),
@@ -18,6 +20,8 @@
 pub(crate) const ROOT: u32 = 0;
 /// No state / no output / a free unit's parent.
 const NONE: u32 = u32::MAX;
+/// What [`Steps::step_first`] returns when no pattern ends in the state reached.
+pub(crate) const NO_OUTPUT: u32 = NONE;
 /// How many free units a state with several children tries as its first child's place (from
 /// the first free unit, then back from the end) before it is placed past the end.
 const MAX_TRIES: usize = 64;
@@ -49,7 +53,6 @@ struct Output {
 /// An Aho-Corasick automaton with overlapping matches.
 pub(crate) struct Automaton {
     units: Vec<Unit>,
-    root: Vec<u32>,
     outputs: Vec<Output>,
     /// Units the placement searches walked over while building (a measure of build work that
     /// tests can bound without timing anything).
@@ -122,7 +125,6 @@ impl Automaton {
         // Placement: the unit of every node; the root is unit 0.
         let mut slot = vec![0u32; nodes.len()];
         let mut units: Vec<Unit> = vec![FREE];
-        let mut root = vec![ROOT; alphabet as usize + 1];
         let mut first_free = 1usize;
         let walked = std::cell::Cell::new(0usize);
         let grow = |units: &mut Vec<Unit>, to: usize| {
@@ -136,15 +138,15 @@ impl Automaton {
             }
             let children = node.first as usize..(node.first + node.n) as usize;
             if i == 0 {
-                // The root's children go through the dense table: consecutive units.
+                // The root's base is 0: its child by number `c` is unit `c`.
                 for c in children {
-                    while units.get(first_free).is_some_and(|u| u.check != NONE) {
-                        first_free += 1;
-                    }
-                    grow(&mut units, first_free);
-                    units[first_free].check = ROOT;
-                    slot[c] = first_free as u32;
-                    root[nodes[c].code as usize] = first_free as u32;
+                    let at = nodes[c].code as usize;
+                    grow(&mut units, at);
+                    units[at].check = ROOT;
+                    slot[c] = at as u32;
+                }
+                while units.get(first_free).is_some_and(|u| u.check != NONE) {
+                    first_free += 1;
                 }
                 continue;
             }
@@ -197,7 +199,7 @@ impl Automaton {
 
         // Failure and output links, breadth-first (a failure target is shallower, so its own
         // links are set before).
-        let mut a = Automaton { units, root, outputs: Vec::new(), walked: walked.get() };
+        let mut a = Automaton { units, outputs: Vec::new(), walked: walked.get() };
         for (t, node) in nodes.iter().enumerate().skip(1) {
             let fail = if node.parent == 0 {
                 ROOT
@@ -236,26 +238,30 @@ impl Automaton {
     /// The child of `s` by `c`, if any.
     #[inline(always)]
     fn child(&self, s: u32, c: u32) -> Option<u32> {
-        if s == ROOT {
-            return self.root.get(c as usize).copied().filter(|&t| t != ROOT);
-        }
         let t = self.unit(s).base.wrapping_add(c);
         self.units.get(t as usize).is_some_and(|u| u.check == s).then_some(t)
     }
 
     /// The state after reading number `c` (`1..=alphabet`) in state `s`.
     #[inline(always)]
-    pub(crate) fn step(&self, mut s: u32, c: u32) -> u32 {
+    pub(crate) fn step(&self, s: u32, c: u32) -> u32 {
+        self.step_first(s, c).0
+    }
+
+    /// [`Automaton::step`] and the first output of the state it reaches ([`NO_OUTPUT`] when
+    /// no pattern ends there), read from the unit the step checks.
+    #[inline(always)]
+    pub(crate) fn step_first(&self, mut s: u32, c: u32) -> (u32, u32) {
         loop {
-            if s == ROOT {
-                return self.root.get(c as usize).copied().unwrap_or(ROOT);
-            }
             let Some(u) = self.units.get(s as usize) else {
-                return ROOT;
+                return (ROOT, NONE);
             };
             let t = u.base.wrapping_add(c);
-            if self.units.get(t as usize).is_some_and(|v| v.check == s) {
-                return t;
+            if let Some(v) = self.units.get(t as usize).filter(|v| v.check == s) {
+                return (t, v.out);
+            }
+            if s == ROOT {
+                return (ROOT, NONE);
             }
             s = u.fail;
         }
@@ -263,7 +269,7 @@ impl Automaton {
 
     /// Whether a pattern starts with number `c`.
     pub(crate) fn starts_with(&self, c: u32) -> bool {
-        self.root.get(c as usize).is_some_and(|&t| t != ROOT)
+        c != ROOT && self.units.get(c as usize).is_some_and(|u| u.check == ROOT)
     }
 
     /// The first output of state `s` (`None` when no pattern ends there).
@@ -295,9 +301,7 @@ impl Automaton {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.units.capacity() * std::mem::size_of::<Unit>()
-            + self.root.capacity() * 4
-            + self.outputs.capacity() * std::mem::size_of::<Output>()
+        self.units.capacity() * std::mem::size_of::<Unit>() + self.outputs.capacity() * std::mem::size_of::<Output>()
     }
 }
 
@@ -308,6 +312,9 @@ pub(crate) trait Steps {
     fn step(&self, s: u32, c: u32) -> u32;
     /// The first output of state `s` (`None` when no pattern ends there).
     fn first_output(&self, s: u32) -> Option<u32>;
+    /// The state after reading `c` in state `s`, and its first output ([`NO_OUTPUT`] when no
+    /// pattern ends there).
+    fn step_first(&self, s: u32, c: u32) -> (u32, u32);
     /// The state to step from after state `s`, once its outputs are read (the same state, or
     /// one that reads every next number the same way).
     fn resume(&self, s: u32) -> u32;
@@ -324,6 +331,11 @@ impl Steps for Automaton {
     #[inline(always)]
     fn first_output(&self, s: u32) -> Option<u32> {
         Automaton::first_output(self, s)
+    }
+
+    #[inline(always)]
+    fn step_first(&self, s: u32, c: u32) -> (u32, u32) {
+        Automaton::step_first(self, s, c)
     }
 
     #[inline(always)]
@@ -469,6 +481,12 @@ impl Steps for Dense {
     }
 
     #[inline(always)]
+    fn step_first(&self, s: u32, c: u32) -> (u32, u32) {
+        let t = self.step(s, c);
+        (t, self.first_output(t).unwrap_or(NO_OUTPUT))
+    }
+
+    #[inline(always)]
     fn resume(&self, s: u32) -> u32 {
         if s < self.rows {
             return s;
@@ -513,13 +531,14 @@ mod tests {
         out
     }
 
-    /// Every (end position, value) a scan with `a` finds, in the order it finds them.
+    /// Every (end position, value) a scan with `a` finds, in the order it finds them (the scan's
+    /// way: the step gives the first output of the state it reaches).
     fn run_steps<S: Steps>(a: &S, text: &[u32]) -> Vec<(usize, u32)> {
         let mut out = Vec::new();
         let mut s = ROOT;
         for (i, &c) in text.iter().enumerate() {
-            let t = if c == 0 { ROOT } else { a.step(s, c) };
-            let mut o = a.first_output(t);
+            let (t, first) = if c == 0 { (ROOT, NO_OUTPUT) } else { a.step_first(s, c) };
+            let mut o = Some(first).filter(|&o| o != NO_OUTPUT);
             while let Some(x) = o {
                 let (value, next) = a.output(x);
                 out.push((i + 1, value));
@@ -573,7 +592,12 @@ mod tests {
             text in prop::collection::vec(0u32..1000, 0..200),
         ) {
             let (patterns, text, a) = case(alphabet, raw, text);
-            prop_assert_eq!(run(&a, &text), brute(&patterns, &text));
+            let expected = brute(&patterns, &text);
+            prop_assert_eq!(run(&a, &text), expected.clone());
+            // The scan's way: the step and the first output in one.
+            let mut found = run_steps(&a, &text);
+            found.sort_unstable();
+            prop_assert_eq!(found, expected);
         }
     }
 

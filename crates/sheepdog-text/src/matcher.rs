@@ -5,7 +5,7 @@
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, LazyLock, RwLock};
 
-use crate::automaton::{Automaton, Dense, Steps, ROOT};
+use crate::automaton::{Automaton, Dense, Steps, NO_OUTPUT, ROOT};
 use crate::codes::{
     self, id_at, Alphabet, Codes, FxHashMap, BASE_SHIFT, ID_CHAR, ID_DIGIT, NUMERIC_SHIFT, PINYIN_SHIFT, STARTS,
     STARTS_BASE, STARTS_NUMERIC, STARTS_PINYIN,
@@ -694,7 +694,9 @@ impl<A: Steps, const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_,
         } else if self.run.len != 0 {
             self.end_run();
         }
-        if SKIP && entry & STARTS == 0 && self.at_root() {
+        // `&`, not `&&`: one branch, rarely taken, instead of a second one on whether the
+        // automata are at their root (as unpredictable as the text).
+        if SKIP && ((entry & STARTS == 0) & self.at_root()) {
             // Every automaton stays at its root: no match can end here nor include this
             // character, so it needs no place in the ring either.
             return;
@@ -706,15 +708,21 @@ impl<A: Steps, const SKIP: bool, const P: bool, const N: bool> Collector<'_, '_,
             (&mut self.pinyin, PINYIN_SHIFT, View::Pinyin, P, STARTS_PINYIN),
             (&mut self.numeric, NUMERIC_SHIFT, View::Numeric, N, STARTS_NUMERIC),
         ] {
-            if !on || (SKIP && v.st == ROOT && entry & starts == 0) {
+            // (`&`: one branch, as above.)
+            if !on || (SKIP && ((v.st == ROOT) & (entry & starts == 0))) {
                 // Off, or at the root and staying there (nothing ends at the root).
                 continue;
             }
             let id = id_at(entry, shift);
             // Number 0: not in the view's alphabet, no pattern goes through this character.
-            v.st = if id == 0 { ROOT } else { v.a.step(v.st, id) };
-            if let Some(first) = v.a.first_output(v.st) {
-                v.st = rec.record_all(v.a, v.st, first, view);
+            if id == 0 {
+                v.st = ROOT;
+                continue;
+            }
+            let (st, first) = v.a.step_first(v.st, id);
+            v.st = st;
+            if first != NO_OUTPUT {
+                v.st = rec.record_all(v.a, st, first, view);
             }
         }
         rec.npos += 1;
