@@ -501,7 +501,7 @@ impl Steps for Dense {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -639,8 +639,8 @@ mod tests {
         }
     }
 
-    /// A small deterministic generator for the lexicons below.
-    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    /// A small deterministic generator for the lexicons below (and the code tables' tests).
+    pub(crate) fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
         move || {
             x ^= x << 13;
             x ^= x >> 7;

@@ -168,10 +168,208 @@ pub(crate) struct Codes {
     pub(crate) space: u64,
 }
 
+/// What every matcher's table starts from, built once per process: the entries of every
+/// character with empty alphabets (its fold kind and whether it can be part of an ID-like token;
+/// a handful of distinct values), and, per key a view may number, the characters with that key.
+/// A matcher then computes only the entries of the characters its alphabets name (a small
+/// lexicon names a few hundred) and shares every block without them from here: before, every
+/// matcher folded all 131,072 characters of the table, which made custom lexicons slow to build
+/// and the fuzz target that builds one per input crawl.
+struct Template {
+    /// Distinct entries with empty alphabets; index 0 is `KIND_SLOW`.
+    entries: Vec<u64>,
+    /// Distinct blocks (indices into `entries`), concatenated.
+    blocks: Vec<u16>,
+    top: [u16; N_BLOCKS],
+    /// Sorted `(key, code)`: the character `code`'s base key, pinyin key or number-style key is
+    /// `key` (see [`Codes::entry_of`] for the keys).
+    dependents: Vec<(u32, u32)>,
+}
+
+static TEMPLATE: std::sync::LazyLock<Template> = std::sync::LazyLock::new(Template::build);
+
+/// Bytes of the process-wide template (built on first use).
+pub(crate) fn template_bytes() -> usize {
+    TEMPLATE.heap_bytes()
+}
+
+impl Template {
+    fn build() -> Template {
+        let bare = Codes::empty(Alphabet::default(), Alphabet::default(), Alphabet::default(), [&|_| false; 3]);
+        let mut dependents = Vec::new();
+        for code in 0..LIMIT {
+            if let Some(Folded::Char { c, digit }) = char::from_u32(code).map(|c| TABLES.fold(c)) {
+                dependents.push((c as u32, code));
+                dependents.push((TABLES.pinyin_of(c) as u32, code));
+                if let Some(d) = digit {
+                    dependents.push((u32::from(b'0' + d), code));
+                }
+            }
+        }
+        dependents.sort_unstable();
+        dependents.dedup();
+        let mut t = Table::new();
+        for hi in 0..N_BLOCKS {
+            t.add_block(&bare, hi, None);
+        }
+        Template { entries: t.entries, blocks: t.blocks, top: t.top, dependents }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.entries.len() * 8 + self.blocks.len() * 2 + self.dependents.len() * 8
+    }
+
+    /// The characters with key `key`.
+    fn dependents(&self, key: char) -> impl Iterator<Item = u32> + '_ {
+        let key = key as u32;
+        let from = self.dependents.partition_point(|&(k, _)| k < key);
+        self.dependents[from..].iter().take_while(move |&&(k, _)| k == key).map(|&(_, code)| code)
+    }
+
+    /// Block `hi`'s entry indices.
+    fn block(&self, hi: usize) -> &[u16] {
+        let at = usize::from(self.top[hi]) * BLOCK_LEN;
+        &self.blocks[at..at + BLOCK_LEN]
+    }
+}
+
+/// A code table being built: distinct entries and distinct blocks.
+struct Table {
+    entries: Vec<u64>,
+    index: FxHashMap<u64, u16>,
+    blocks: Vec<u16>,
+    seen: FxHashMap<Vec<u16>, u16>,
+    top: [u16; N_BLOCKS],
+}
+
+impl Table {
+    fn new() -> Table {
+        let mut index = FxHashMap::default();
+        index.insert(KIND_SLOW, 0);
+        Table { entries: vec![KIND_SLOW], index, blocks: Vec::new(), seen: FxHashMap::default(), top: [0; N_BLOCKS] }
+    }
+
+    /// Continues from the template: its entries and blocks keep their indices.
+    fn from_template(t: &Template) -> Table {
+        let index = t.entries.iter().enumerate().map(|(i, &e)| (e, i as u16)).collect();
+        Table { entries: t.entries.clone(), index, blocks: t.blocks.clone(), seen: FxHashMap::default(), top: t.top }
+    }
+
+    /// Computes block `hi`'s entries with `codes`' alphabets: all of them, or, given the
+    /// template's block, only the characters in `only` (offsets in the block).
+    fn add_block(&mut self, codes: &Codes, hi: usize, from: Option<(&[u16], &[usize])>) {
+        let mut block = [0u16; BLOCK_LEN];
+        let all: Vec<usize>;
+        let offsets: &[usize] = match from {
+            Some((template, only)) => {
+                block.copy_from_slice(template);
+                only
+            }
+            None => {
+                all = (0..BLOCK_LEN).collect();
+                &all
+            }
+        };
+        for &lo in offsets {
+            let slot = &mut block[lo];
+            let code = ((hi as u32) << BLOCK_BITS) | lo as u32;
+            let entry = match char::from_u32(code) {
+                Some(c) => codes.entry_of_original(c),
+                None => KIND_NOISE,
+            };
+            *slot = match self.index.entry(entry) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => match u16::try_from(self.entries.len()) {
+                    Ok(i) => {
+                        self.entries.push(entry);
+                        *e.insert(i)
+                    }
+                    // Full: the slow path folds it.
+                    Err(_) => 0,
+                },
+            };
+        }
+        self.top[hi] = match self.seen.get(&block[..]) {
+            Some(&idx) => idx,
+            None => {
+                // At most 2 × N_BLOCKS (1,024) blocks: the template's and this table's own.
+                let idx = (self.blocks.len() / BLOCK_LEN) as u16;
+                self.blocks.extend_from_slice(&block);
+                self.seen.insert(block.to_vec(), idx);
+                idx
+            }
+        };
+    }
+}
+
 impl Codes {
     /// The table for three views' alphabets; `starts` tells, per view (base, pinyin, numeric),
     /// whether a number starts a pattern.
     pub(crate) fn new(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
+        let mut codes = Codes::empty(base, pinyin, numeric, starts);
+        // Number 0 (not in an alphabet) starting a pattern would make the template's entries
+        // wrong; no automaton has a pattern with it, but then every block is computed.
+        let template = (!codes.starts.iter().any(|s| s.first().copied().unwrap_or(false))).then(|| &*TEMPLATE);
+        let mut table = match template {
+            Some(t) => {
+                let mut named: Vec<u32> = codes
+                    .base
+                    .keys()
+                    .chain(codes.pinyin.keys())
+                    .chain(codes.numeric.keys())
+                    .flat_map(|&key| t.dependents(key))
+                    .collect();
+                named.sort_unstable();
+                named.dedup();
+                let mut table = Table::from_template(t);
+                for chunk in named.chunk_by(|a, b| a >> BLOCK_BITS == b >> BLOCK_BITS) {
+                    let hi = (chunk[0] >> BLOCK_BITS) as usize;
+                    let offsets: Vec<usize> = chunk.iter().map(|&c| c as usize & (BLOCK_LEN - 1)).collect();
+                    table.add_block(&codes, hi, Some((t.block(hi), &offsets)));
+                }
+                table
+            }
+            None => {
+                let mut table = Table::new();
+                for hi in 0..N_BLOCKS {
+                    table.add_block(&codes, hi, None);
+                }
+                table
+            }
+        };
+        // Only the blocks in use: the template's replaced blocks go.
+        let mut renumber = vec![u16::MAX; table.blocks.len() / BLOCK_LEN];
+        let mut blocks = Vec::new();
+        for idx in table.top.iter_mut() {
+            let old = usize::from(*idx);
+            if renumber[old] == u16::MAX {
+                renumber[old] = (blocks.len() / BLOCK_LEN) as u16;
+                blocks.extend_from_slice(&table.blocks[old * BLOCK_LEN..(old + 1) * BLOCK_LEN]);
+            }
+            *idx = renumber[old];
+        }
+        codes.top = Box::new(table.top);
+        codes.blocks = blocks.into_boxed_slice();
+        codes.entries = table.entries.into_boxed_slice();
+        codes
+    }
+
+    /// Every block computed, none from the template (the reference for tests).
+    #[cfg(test)]
+    fn new_full(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
+        let mut codes = Codes::empty(base, pinyin, numeric, starts);
+        let mut table = Table::new();
+        for hi in 0..N_BLOCKS {
+            table.add_block(&codes, hi, None);
+        }
+        codes.top = Box::new(table.top);
+        codes.blocks = table.blocks.into_boxed_slice();
+        codes.entries = table.entries.into_boxed_slice();
+        codes
+    }
+
+    /// The alphabets and the ASCII table, without the table of other characters.
+    fn empty(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
         let starts = [(&base, starts[0]), (&pinyin, starts[1]), (&numeric, starts[2])]
             .map(|(a, f)| (0..=a.size()).map(f).collect::<Vec<bool>>());
         let mut codes = Codes {
@@ -186,45 +384,6 @@ impl Codes {
             space: 0,
         };
         codes.space = codes.entry_of(' ', None);
-        let mut blocks: Vec<u16> = Vec::new();
-        let mut entries: Vec<u64> = vec![KIND_SLOW];
-        let mut index: FxHashMap<u64, u16> = FxHashMap::default();
-        index.insert(KIND_SLOW, 0);
-        let mut seen: FxHashMap<Vec<u16>, u16> = FxHashMap::default();
-        let mut block = vec![0u16; BLOCK_LEN];
-        for hi in 0..N_BLOCKS {
-            for (lo, slot) in block.iter_mut().enumerate() {
-                let code = ((hi as u32) << BLOCK_BITS) | lo as u32;
-                let entry = match char::from_u32(code) {
-                    Some(c) => codes.entry_of_original(c),
-                    None => KIND_NOISE,
-                };
-                *slot = match index.entry(entry) {
-                    Entry::Occupied(e) => *e.get(),
-                    Entry::Vacant(e) => match u16::try_from(entries.len()) {
-                        Ok(i) => {
-                            entries.push(entry);
-                            *e.insert(i)
-                        }
-                        // Full: the slow path folds it.
-                        Err(_) => 0,
-                    },
-                };
-            }
-            let idx = match seen.get(&block) {
-                Some(&idx) => idx,
-                None => {
-                    // At most N_BLOCKS (512) distinct blocks, so the index fits.
-                    let idx = (blocks.len() / BLOCK_LEN) as u16;
-                    blocks.extend_from_slice(&block);
-                    seen.insert(block.clone(), idx);
-                    idx
-                }
-            };
-            codes.top[hi] = idx;
-        }
-        codes.blocks = blocks.into_boxed_slice();
-        codes.entries = entries.into_boxed_slice();
         for b in 0..128u8 {
             codes.ascii[usize::from(b)] = codes.entry_of_original(char::from(b));
         }
@@ -302,6 +461,80 @@ impl Codes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Characters a test lexicon draws from: ASCII, CJK with and without readings, full-width
+    /// and circled forms, Chinese and super/subscript numerals, Cyrillic and Greek homoglyphs.
+    const POOL: &str =
+        "abcxyzAZ09微信薇威卫加QQ号码验证码接收卡商猫池出售老号带圈ａｂ１２①⑴⓪〇一二三壹贰叁幺¹₂аеоΑΒ😀 -_.";
+
+    /// An alphabet as a view numbers it: folded characters, or their pinyin tokens for the
+    /// pinyin view.
+    fn random_alphabet(rng: &mut impl FnMut() -> u64, pool: &[char], pinyin: bool) -> (Alphabet, Vec<bool>) {
+        let mut a = Alphabet::default();
+        let n = 1 + rng() as usize % 12;
+        for _ in 0..n {
+            let len = 1 + rng() as usize % 4;
+            let word: Vec<char> = (0..len).map(|_| pool[rng() as usize % pool.len()]).collect();
+            // Fold the word as a lexicon term is folded, so the keys are folded characters.
+            let folded: Vec<char> = word
+                .iter()
+                .map(|&c| match TABLES.fold(c) {
+                    Folded::Char { c, .. } => c,
+                    _ => ' ',
+                })
+                .collect();
+            let view = folded.iter().map(|&c| if pinyin { TABLES.pinyin_of(c) } else { c });
+            a.encode(view).expect("small alphabet");
+        }
+        let starts = (0..=a.size()).map(|i| i > 0 && rng().is_multiple_of(2)).collect();
+        (a, starts)
+    }
+
+    /// The table built from the template and the table with every block computed give every
+    /// character the same entry.
+    #[test]
+    fn template_table_equals_full_table() {
+        let pool: Vec<char> = POOL.chars().collect();
+        let mut rng = crate::automaton::tests::xorshift(0x2545_F491_4F6C_DD1D);
+        for case in 0..24 {
+            let views: Vec<(Alphabet, Vec<bool>)> =
+                (0..6).map(|i| random_alphabet(&mut rng, &pool, i % 3 == 1)).collect();
+            let mut it = views.into_iter();
+            let mut next = || it.next().expect("six alphabets");
+            let (b1, s1) = next();
+            let (p1, s2) = next();
+            // Every other case without a pinyin view, as most lexicons.
+            let p1 = if case % 2 == 0 { Alphabet::default() } else { p1 };
+            let (n1, s3) = next();
+            let (b2, _) = next();
+            let (p2, _) = next();
+            let (n2, _) = next();
+            // The same alphabets twice (an Alphabet is not Clone): rebuild them from the first.
+            let copy = |a: &Alphabet, into: Alphabet| {
+                let mut keys: Vec<(&char, &u32)> = a.ids.iter().collect();
+                keys.sort_by_key(|&(_, &i)| i);
+                let mut fresh = into;
+                fresh.ids.clear();
+                fresh.encode(keys.into_iter().map(|(&c, _)| c)).expect("same alphabet");
+                fresh
+            };
+            let (b2, p2, n2) = (copy(&b1, b2), copy(&p1, p2), copy(&n1, n2));
+            let f = |s: &Vec<bool>| {
+                let s = s.clone();
+                move |i: u32| s.get(i as usize).copied().unwrap_or(false)
+            };
+            let (f1, f2, f3) = (f(&s1), f(&s2), f(&s3));
+            let fast = Codes::new(b1, p1, n1, [&f1, &f2, &f3]);
+            let full = Codes::new_full(b2, p2, n2, [&f1, &f2, &f3]);
+            for code in 0..LIMIT + 16 {
+                assert_eq!(fast.lookup(code), full.lookup(code), "case {case}, U+{code:04X}");
+            }
+            for b in 0..128u8 {
+                assert_eq!(fast.ascii(b), full.ascii(b));
+            }
+            assert_eq!(fast.space, full.space);
+        }
+    }
 
     #[test]
     fn numbers_start_at_one() {

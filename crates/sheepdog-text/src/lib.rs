@@ -127,7 +127,7 @@ pub fn summarize(matches: &[Match<'_>]) -> Vec<CategorySummary> {
     out
 }
 
-/// Bytes of the process-wide folding tables (computed on first use).
+/// Bytes of the process-wide folding tables and code-table template (computed on first use).
 pub fn folding_table_bytes() -> usize {
-    fold::TABLES.heap_bytes()
+    fold::TABLES.heap_bytes() + codes::template_bytes()
 }
