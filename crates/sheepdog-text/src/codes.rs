@@ -491,7 +491,8 @@ mod tests {
     }
 
     /// The table built from the template and the table with every block computed give every
-    /// character the same entry.
+    /// character the same entry (below 2^16 distinct entries, which no lexicon nears: past
+    /// them, the two may send different characters to the slow path, with the same result).
     #[test]
     fn template_table_equals_full_table() {
         let pool: Vec<char> = POOL.chars().collect();
@@ -501,7 +502,12 @@ mod tests {
                 (0..6).map(|i| random_alphabet(&mut rng, &pool, i % 3 == 1)).collect();
             let mut it = views.into_iter();
             let mut next = || it.next().expect("six alphabets");
-            let (b1, s1) = next();
+            let (b1, mut s1) = next();
+            // Now and then number 0 "starts a pattern" (no automaton has one): the template would
+            // be wrong there, so every block must be computed.
+            if case % 6 == 5 {
+                s1[0] = true;
+            }
             let (p1, s2) = next();
             // Every other case without a pinyin view, as most lexicons.
             let p1 = if case % 2 == 0 { Alphabet::default() } else { p1 };

@@ -31,7 +31,8 @@ pub fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Resu
             None => (chunk.len(), false),
         };
         total += take;
-        if total <= max + 1 {
+        // Room for the longest line that fits and its CRLF.
+        if total <= max + 2 {
             buf.extend_from_slice(&chunk[..take]);
         }
         r.consume(take);
@@ -42,22 +43,25 @@ pub fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Resu
     if !any {
         return Ok(None);
     }
-    if buf.last() == Some(&b'\n') {
+    // Whole in the buffer unless it is longer than any line that fits.
+    let whole = total <= max + 2;
+    if whole && buf.last() == Some(&b'\n') {
         buf.pop();
         if buf.last() == Some(&b'\r') {
             buf.pop();
         }
     }
-    Ok(Some(LineRead { fits: total <= max + 1, bytes: total }))
+    Ok(Some(LineRead { fits: whole && buf.len() <= max, bytes: total }))
 }
 
-/// The lines of an input. A regular file is mapped into memory and its lines are read where
-/// they lie, with no copy through a read buffer (at a million events, the kernel's copy alone
-/// was 6 % of `score`'s time); anything else (stdin, pipes) goes through `read_line`. Both give
-/// the same lines: endings stripped as `read_line` strips them, an over-long line reported with
-/// `fits: false` and an empty slice.
+/// The lines of an input. A regular file is mapped into memory and its lines are found there,
+/// with no `read` system call and no copy through the kernel (at a million events, the kernel's
+/// copy alone was 6 % of `score`'s time); each line is then copied into a buffer of ours, so
+/// what is parsed cannot change under the parser. Anything else (stdin, pipes) goes through
+/// `read_line`. Both give the same lines: endings stripped as `read_line` strips them, an
+/// over-long line reported with `fits: false` and an empty slice.
 pub enum Lines {
-    Mapped { map: memmap2::Mmap, pos: usize },
+    Mapped { map: memmap2::Mmap, pos: usize, buf: Vec<u8> },
     Read { reader: Box<dyn BufRead>, buf: Vec<u8> },
 }
 
@@ -66,13 +70,15 @@ impl Lines {
     pub fn of_file(file: std::fs::File) -> Lines {
         let regular = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
         if regular {
-            // SAFETY: the map is read-only and private to this process. Another process that
-            // truncates the file while it is being scored makes the reads past the new end
-            // fault (SIGBUS), as with any memory-mapped reader; it cannot make them return
-            // anything but bytes of the file.
+            // SAFETY: the map is read-only, and every line is copied out of it before it is
+            // checked or parsed, so a change to the file while it is scored (another process
+            // writing it in place) can only give lines with other bytes, which are checked like
+            // any input. Truncating the file while it is scored makes reads past its new end
+            // fault (SIGBUS) and ends the process, as with any memory-mapped reader: the input
+            // file must not be truncated while `score` reads it (said in `score --help`).
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
                 let _ = map.advise(memmap2::Advice::Sequential);
-                return Lines::Mapped { map, pos: 0 };
+                return Lines::Mapped { map, pos: 0, buf: Vec::with_capacity(4096) };
             }
         }
         Lines::reader(Box::new(file))
@@ -88,7 +94,7 @@ impl Lines {
             Lines::Read { reader, buf } => {
                 Ok(read_line(reader.as_mut(), buf, max)?.map(|read| (read, if read.fits { &buf[..] } else { &[][..] })))
             }
-            Lines::Mapped { map, pos } => {
+            Lines::Mapped { map, pos, buf } => {
                 let rest = &map[*pos..];
                 if rest.is_empty() {
                     return Ok(None);
@@ -101,11 +107,13 @@ impl Lines {
                     None => (rest, rest.len()),
                 };
                 *pos += bytes;
-                let fits = bytes <= max + 1;
+                let fits = line.len() <= max;
                 if !fits {
                     line = &[];
                 }
-                Ok(Some((LineRead { fits, bytes }, line)))
+                buf.clear();
+                buf.extend_from_slice(line);
+                Ok(Some((LineRead { fits, bytes }, &buf[..])))
             }
         }
     }
@@ -145,6 +153,18 @@ mod tests {
             let (m, r) = (all(mapped, 10), all(read, 10));
             assert_eq!(m, r, "{:?}", String::from_utf8_lossy(case));
             assert!(!m.is_empty());
+        }
+        // The limit is on the line without its ending, LF or CRLF, last line or not.
+        for (case, fits) in [
+            (&b"0123456789\n"[..], true),
+            (b"0123456789\r\n", true),
+            (b"0123456789", true),
+            (b"0123456789a\n", false),
+            (b"0123456789a\r\n", false),
+            (b"0123456789a", false),
+        ] {
+            let read = all(Lines::reader(Box::new(std::io::Cursor::new(case.to_vec()))), 10);
+            assert_eq!(read[0].0, fits, "{:?}", String::from_utf8_lossy(case));
         }
         // An empty file is read, not mapped, and has no lines.
         let f = tempfile::NamedTempFile::new().expect("temp file");

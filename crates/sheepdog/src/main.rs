@@ -77,7 +77,7 @@ enum Command {
     },
     /// Score NDJSON events from a file or stdin; one NDJSON decision per input line on stdout
     #[command(
-        after_help = "Examples:\n  sheepdog score events.ndjson > decisions.ndjson\n  cat events.ndjson | sheepdog score --state ./state\n  sheepdog score --explain --policy tuned.toml events.ndjson\n\nEvents are processed in order as if they arrived at their timestamps. A malformed\nline yields {\"error\":{...},\"line\":N} in its place and processing continues.\nExit status: 0, or 2 when the input cannot be read."
+        after_help = "Examples:\n  sheepdog score events.ndjson > decisions.ndjson\n  cat events.ndjson | sheepdog score --state ./state\n  sheepdog score --explain --policy tuned.toml events.ndjson\n\nEvents are processed in order as if they arrived at their timestamps. A malformed\nline yields {\"error\":{...},\"line\":N} in its place and processing continues.\nA regular INPUT file is memory-mapped: do not truncate it while it is scored.\nExit status: 0, or 2 when the input cannot be read."
     )]
     Score {
         /// Policy file: built-in settings, optionally with rules
