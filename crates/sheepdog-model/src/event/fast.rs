@@ -21,63 +21,51 @@ pub(super) fn scan<'a>(text: &'a str, raw: &mut RawEvent<'a>) -> bool {
 
 fn scan_into<'a>(text: &'a str, raw: &mut RawEvent<'a>) -> Option<()> {
     let mut s = Scanner { text, b: text.as_bytes(), i: 0 };
-    let mut seen = 0u32;
     s.ws();
-    s.eat(b'{')?;
-    s.ws();
-    if !s.eat_if(b'}') {
-        loop {
-            let key = s.key()?;
-            let bit = match key {
-                b"id" => s.opt_str(&mut raw.id, 0)?,
-                b"type" => s.opt_str(&mut raw.event_type, 1)?,
-                b"timestamp" => {
-                    raw.timestamp = match s.peek()? {
-                        b'"' => Some(RawTimestamp::Text(s.str()?.to_owned())),
-                        b'n' => s.null().map(|_| None)?,
-                        _ => Some(RawTimestamp::Millis(s.int()?.into())),
-                    };
-                    2
-                }
-                b"account_id" => s.opt_str(&mut raw.account_id, 3)?,
-                b"phone" => s.opt_str(&mut raw.phone, 4)?,
-                b"region" => s.opt_str(&mut raw.region, 5)?,
-                b"email" => s.opt_str(&mut raw.email, 6)?,
-                b"ip" => s.opt_str(&mut raw.ip, 7)?,
-                b"device" => {
-                    raw.device = s.object(device)?;
-                    8
-                }
-                b"user_agent" => s.opt_str(&mut raw.user_agent, 9)?,
-                b"session" => {
-                    raw.session = s.object(session)?;
-                    10
-                }
-                b"profile" => {
-                    raw.profile = s.object(profile)?;
-                    11
-                }
-                b"identity_hash" => s.opt_str(&mut raw.identity_hash, 12)?,
-                b"text" => s.opt_str(&mut raw.text, 13)?,
-                b"campaign_id" => s.opt_str(&mut raw.campaign_id, 14)?,
-                b"changed" => {
-                    raw.changed = s.str_list()?;
-                    15
-                }
-                _ => return None,
-            };
-            // serde refuses a field given twice.
-            if seen & (1 << bit) != 0 {
-                return None;
-            }
-            seen |= 1 << bit;
-            if !s.next_member()? {
-                break;
-            }
-        }
-    }
+    s.members(raw, event)?;
     s.ws();
     (s.i == s.b.len()).then_some(())
+}
+
+/// One member of the event; returns its bit (serde refuses a field given twice).
+fn event<'a>(s: &mut Scanner<'a>, key: &[u8], raw: &mut RawEvent<'a>) -> Option<u32> {
+    Some(match key {
+        b"id" => s.opt_str(&mut raw.id, 0)?,
+        b"type" => s.opt_str(&mut raw.event_type, 1)?,
+        b"timestamp" => {
+            raw.timestamp = match s.peek()? {
+                b'"' => Some(RawTimestamp::Text(s.str()?.to_owned())),
+                _ => s.opt_int()?.map(|ms| RawTimestamp::Millis(ms.into())),
+            };
+            2
+        }
+        b"account_id" => s.opt_str(&mut raw.account_id, 3)?,
+        b"phone" => s.opt_str(&mut raw.phone, 4)?,
+        b"region" => s.opt_str(&mut raw.region, 5)?,
+        b"email" => s.opt_str(&mut raw.email, 6)?,
+        b"ip" => s.opt_str(&mut raw.ip, 7)?,
+        b"device" => {
+            raw.device = s.object(device)?;
+            8
+        }
+        b"user_agent" => s.opt_str(&mut raw.user_agent, 9)?,
+        b"session" => {
+            raw.session = s.object(session)?;
+            10
+        }
+        b"profile" => {
+            raw.profile = s.object(profile)?;
+            11
+        }
+        b"identity_hash" => s.opt_str(&mut raw.identity_hash, 12)?,
+        b"text" => s.opt_str(&mut raw.text, 13)?,
+        b"campaign_id" => s.opt_str(&mut raw.campaign_id, 14)?,
+        b"changed" => {
+            raw.changed = s.str_list()?;
+            15
+        }
+        _ => return None,
+    })
 }
 
 fn device<'a>(s: &mut Scanner<'a>, key: &[u8], d: &mut Device<'a>) -> Option<u32> {
@@ -96,21 +84,16 @@ fn device<'a>(s: &mut Scanner<'a>, key: &[u8], d: &mut Device<'a>) -> Option<u32
 }
 
 fn session(s: &mut Scanner<'_>, key: &[u8], r: &mut RawSession) -> Option<u32> {
-    let ms = |s: &mut Scanner<'_>, v: &mut Option<f64>| -> Option<()> {
-        *v = match s.peek()? {
-            b'n' => s.null().map(|_| None)?,
-            // Exact: at most 15 digits.
-            _ => Some(s.int()? as f64),
-        };
-        Some(())
-    };
-    Some(match key {
-        b"form_fill_ms" => ms(s, &mut r.form_fill_ms).map(|_| 0)?,
-        b"sms_code_entry_ms" => ms(s, &mut r.sms_code_entry_ms).map(|_| 1)?,
-        b"captcha_solve_ms" => ms(s, &mut r.captcha_solve_ms).map(|_| 2)?,
-        b"paste_used" => s.opt_bool(&mut r.paste_used, 3)?,
+    // Exact as `f64`: at most 15 digits.
+    let (slot, bit) = match key {
+        b"form_fill_ms" => (&mut r.form_fill_ms, 0),
+        b"sms_code_entry_ms" => (&mut r.sms_code_entry_ms, 1),
+        b"captcha_solve_ms" => (&mut r.captcha_solve_ms, 2),
+        b"paste_used" => return s.opt_bool(&mut r.paste_used, 3),
         _ => return None,
-    })
+    };
+    *slot = s.opt_int()?.map(|n| n as f64);
+    Some(bit)
 }
 
 fn profile<'a>(s: &mut Scanner<'a>, key: &[u8], p: &mut Profile<'a>) -> Option<u32> {
@@ -120,10 +103,7 @@ fn profile<'a>(s: &mut Scanner<'a>, key: &[u8], p: &mut Profile<'a>) -> Option<u
         b"avatar_hash" => s.opt_str(&mut p.avatar_hash, 2)?,
         b"gender" => s.opt_str(&mut p.gender, 3)?,
         b"birth_year" => {
-            p.birth_year = match s.peek()? {
-                b'n' => s.null().map(|_| None)?,
-                _ => Some(s.int()? as i64),
-            };
+            p.birth_year = s.opt_int()?.map(|n| n as i64);
             4
         }
         _ => return None,
@@ -215,6 +195,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// `null` or an integer (see `int`).
+    fn opt_int(&mut self) -> Option<Option<u64>> {
+        match self.peek()? {
+            b'n' => self.null().map(|_| None),
+            _ => self.int().map(Some),
+        }
+    }
+
     fn opt_str(&mut self, slot: &mut Option<Str<'a>>, bit: u32) -> Option<u32> {
         *slot = match self.peek()? {
             b'n' => self.null().map(|_| None)?,
@@ -258,27 +246,34 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// `null` or an object whose members `member` reads (it returns the member's bit).
+    /// `null` or an object whose members `member` reads (see `members`).
     fn object<T: Default>(&mut self, member: impl Fn(&mut Self, &[u8], &mut T) -> Option<u32>) -> Option<Option<T>> {
         if self.peek()? == b'n' {
             return self.null().map(|_| None);
         }
-        self.eat(b'{')?;
         let mut v = T::default();
+        self.members(&mut v, member)?;
+        Some(Some(v))
+    }
+
+    /// An object into `v`: `member` reads one member and returns its bit; a member given twice
+    /// is refused, as serde refuses it.
+    fn members<T>(&mut self, v: &mut T, member: impl Fn(&mut Self, &[u8], &mut T) -> Option<u32>) -> Option<()> {
+        self.eat(b'{')?;
         let mut seen = 0u32;
         self.ws();
         if self.eat_if(b'}') {
-            return Some(Some(v));
+            return Some(());
         }
         loop {
             let key = self.key()?;
-            let bit = member(self, key, &mut v)?;
+            let bit = member(self, key, v)?;
             if seen & (1 << bit) != 0 {
                 return None;
             }
             seen |= 1 << bit;
             if !self.next_member()? {
-                return Some(Some(v));
+                return Some(());
             }
         }
     }
