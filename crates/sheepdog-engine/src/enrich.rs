@@ -198,20 +198,14 @@ pub fn enrich_with_text(
             Some(facts) => {
                 keys.put_str(KeyKind::Email, Some(&facts.normalized));
                 keys.put_str(KeyKind::EmailDomain, Some(&facts.domain));
-                if let Some((d, src)) = &facts.disposable {
-                    signals.push(Signal::intel(
-                        reason::EMAIL_DISPOSABLE,
-                        [d.as_ref(), ", source ", src.as_ref()].concat(),
-                    ));
-                }
-                if let Some((d, src)) = &facts.disposable_broad {
-                    signals.push(Signal::intel(
-                        reason::EMAIL_DISPOSABLE_WEAK,
-                        [d.as_ref(), ", source ", src.as_ref()].concat(),
-                    ));
-                }
-                if let Some((d, src)) = &facts.relay {
-                    signals.push(Signal::intel(reason::EMAIL_RELAY, [d.as_ref(), ", source ", src.as_ref()].concat()));
+                for (hit, def) in [
+                    (&facts.disposable, reason::EMAIL_DISPOSABLE),
+                    (&facts.disposable_broad, reason::EMAIL_DISPOSABLE_WEAK),
+                    (&facts.relay, reason::EMAIL_RELAY),
+                ] {
+                    if let Some((d, src)) = hit {
+                        signals.push(Signal::intel(def, [d.as_ref(), ", source ", src.as_ref()].concat()));
+                    }
                 }
             }
             None => {
