@@ -210,7 +210,7 @@ impl Template {
         dependents.dedup();
         let mut t = Table::new();
         for hi in 0..N_BLOCKS {
-            t.add_block(&bare, hi, None);
+            t.add_block(&bare, hi, &[0; BLOCK_LEN], &ALL);
         }
         Template { entries: t.entries, blocks: t.blocks, top: t.top, dependents }
     }
@@ -232,6 +232,17 @@ impl Template {
         &self.blocks[at..at + BLOCK_LEN]
     }
 }
+
+/// Every offset of a block.
+const ALL: [usize; BLOCK_LEN] = {
+    let mut a = [0; BLOCK_LEN];
+    let mut i = 0;
+    while i < BLOCK_LEN {
+        a[i] = i;
+        i += 1;
+    }
+    a
+};
 
 /// A code table being built: distinct entries and distinct blocks.
 struct Table {
@@ -255,21 +266,11 @@ impl Table {
         Table { entries: t.entries.clone(), index, blocks: t.blocks.clone(), seen: FxHashMap::default(), top: t.top }
     }
 
-    /// Computes block `hi`'s entries with `codes`' alphabets: all of them, or, given the
-    /// template's block, only the characters in `only` (offsets in the block).
-    fn add_block(&mut self, codes: &Codes, hi: usize, from: Option<(&[u16], &[usize])>) {
+    /// Block `hi`: `start` (the template's block, or all slow) with the characters at `offsets`
+    /// computed with `codes`' alphabets.
+    fn add_block(&mut self, codes: &Codes, hi: usize, start: &[u16], offsets: &[usize]) {
         let mut block = [0u16; BLOCK_LEN];
-        let all: Vec<usize>;
-        let offsets: &[usize] = match from {
-            Some((template, only)) => {
-                block.copy_from_slice(template);
-                only
-            }
-            None => {
-                all = (0..BLOCK_LEN).collect();
-                &all
-            }
-        };
+        block.copy_from_slice(start);
         for &lo in offsets {
             let slot = &mut block[lo];
             let code = ((hi as u32) << BLOCK_BITS) | lo as u32;
@@ -306,11 +307,27 @@ impl Codes {
     /// The table for three views' alphabets; `starts` tells, per view (base, pinyin, numeric),
     /// whether a number starts a pattern.
     pub(crate) fn new(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
+        Codes::build(base, pinyin, numeric, starts, true)
+    }
+
+    /// Every block computed, none from the template (the reference for tests).
+    #[cfg(test)]
+    fn new_full(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
+        Codes::build(base, pinyin, numeric, starts, false)
+    }
+
+    fn build(
+        base: Alphabet,
+        pinyin: Alphabet,
+        numeric: Alphabet,
+        starts: [&dyn Fn(u32) -> bool; 3],
+        use_template: bool,
+    ) -> Codes {
         let mut codes = Codes::empty(base, pinyin, numeric, starts);
         // Number 0 (not in an alphabet) starting a pattern would make the template's entries
         // wrong; no automaton has a pattern with it, but then every block is computed.
-        let template = (!codes.starts.iter().any(|s| s.first().copied().unwrap_or(false))).then(|| &*TEMPLATE);
-        let mut table = match template {
+        let zero_starts = codes.starts.iter().any(|s| s.first().copied().unwrap_or(false));
+        let mut table = match (use_template && !zero_starts).then(|| &*TEMPLATE) {
             Some(t) => {
                 let mut named: Vec<u32> = codes
                     .base
@@ -325,14 +342,14 @@ impl Codes {
                 for chunk in named.chunk_by(|a, b| a >> BLOCK_BITS == b >> BLOCK_BITS) {
                     let hi = (chunk[0] >> BLOCK_BITS) as usize;
                     let offsets: Vec<usize> = chunk.iter().map(|&c| c as usize & (BLOCK_LEN - 1)).collect();
-                    table.add_block(&codes, hi, Some((t.block(hi), &offsets)));
+                    table.add_block(&codes, hi, t.block(hi), &offsets);
                 }
                 table
             }
             None => {
                 let mut table = Table::new();
                 for hi in 0..N_BLOCKS {
-                    table.add_block(&codes, hi, None);
+                    table.add_block(&codes, hi, &[0; BLOCK_LEN], &ALL);
                 }
                 table
             }
@@ -350,20 +367,6 @@ impl Codes {
         }
         codes.top = Box::new(table.top);
         codes.blocks = blocks.into_boxed_slice();
-        codes.entries = table.entries.into_boxed_slice();
-        codes
-    }
-
-    /// Every block computed, none from the template (the reference for tests).
-    #[cfg(test)]
-    fn new_full(base: Alphabet, pinyin: Alphabet, numeric: Alphabet, starts: [&dyn Fn(u32) -> bool; 3]) -> Codes {
-        let mut codes = Codes::empty(base, pinyin, numeric, starts);
-        let mut table = Table::new();
-        for hi in 0..N_BLOCKS {
-            table.add_block(&codes, hi, None);
-        }
-        codes.top = Box::new(table.top);
-        codes.blocks = table.blocks.into_boxed_slice();
         codes.entries = table.entries.into_boxed_slice();
         codes
     }
