@@ -24,9 +24,12 @@ use sheepdog_policy::BuiltinPolicy;
 use sheepdog_sim::load::{write_load, LoadOptions};
 use sheepdog_state::{key_hash, member_hash, MemoryStore, MemoryStoreOptions, Observation, Op, StateStore, WindowSpec};
 
-// The allocator the `sheepdog` binary ships with, for the baseline and the pipeline alike.
+// The allocator the `sheepdog` binary ships with (its very source), for the baseline and the
+// pipeline alike.
+#[path = "../../sheepdog/src/alloc.rs"]
+mod alloc;
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 
 const N: u64 = 20_000;
 /// Registrations already in the store before the registration benches time theirs.

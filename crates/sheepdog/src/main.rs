@@ -1,6 +1,7 @@
 //! The `sheepdog` command: `serve` the HTTP API, `score` NDJSON in batch, `gen-load` synthetic
 //! events, `sim` labelled black-market traffic and `eval` the engine on it.
 
+mod alloc;
 mod backtest_cmd;
 mod config;
 mod eval_cmd;
@@ -24,7 +25,7 @@ use crate::config::Config;
 
 // The engine allocates small, short-lived objects per event; mimalloc halves their cost.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
