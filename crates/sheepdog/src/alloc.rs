@@ -75,22 +75,33 @@ mod tests {
     fn blocks_honour_every_alignment_and_keep_their_bytes() {
         use std::alloc::{GlobalAlloc, Layout};
         let a = super::MiMalloc;
+        // Sizes that are and are not multiples of the alignment (a `Layout` need not be), with
+        // many blocks alive at once: the second block of a 16-byte bin is only 16-aligned, the
+        // second of an 8-byte bin only 8-aligned, so a threshold above a word fails here.
         for align in [1usize, 2, 4, 8, 16, 32, 64, 4096] {
-            for size in [align, align * 3, 24, 100, 5000].into_iter().filter(|s| s.is_multiple_of(align)) {
+            for size in [1usize, 7, 8, 24, 40, 100, align, align * 3, 5000] {
                 let layout = Layout::from_size_align(size, align).unwrap();
-                // SAFETY: a non-zero size; every block is freed with its own layout.
-                unsafe {
-                    let p = a.alloc(layout);
-                    assert!(!p.is_null() && (p as usize).is_multiple_of(align), "alloc {size}/{align}");
-                    p.write_bytes(0xAB, size);
-                    let q = a.realloc(p, layout, size * 2);
-                    assert!(!q.is_null() && (q as usize).is_multiple_of(align), "realloc {size}/{align}");
-                    assert!((0..size).all(|i| *q.add(i) == 0xAB), "realloc kept the bytes ({size}/{align})");
-                    a.dealloc(q, Layout::from_size_align(size * 2, align).unwrap());
-                    let z = a.alloc_zeroed(layout);
-                    assert!(!z.is_null() && (z as usize).is_multiple_of(align), "zalloc {size}/{align}");
-                    assert!((0..size).all(|i| *z.add(i) == 0), "zeroed ({size}/{align})");
-                    a.dealloc(z, layout);
+                let grown = Layout::from_size_align(size * 2, align).unwrap();
+                let mut live = Vec::new();
+                for n in 0..64u8 {
+                    // SAFETY: a non-zero size; every block is freed below with its own layout.
+                    unsafe {
+                        let p = a.alloc(layout);
+                        assert!(!p.is_null() && (p as usize).is_multiple_of(align), "alloc {size}/{align}");
+                        p.write_bytes(n, size);
+                        let q = a.realloc(p, layout, size * 2);
+                        assert!(!q.is_null() && (q as usize).is_multiple_of(align), "realloc {size}/{align}");
+                        assert!((0..size).all(|i| *q.add(i) == n), "realloc kept the bytes ({size}/{align})");
+                        let z = a.alloc_zeroed(layout);
+                        assert!(!z.is_null() && (z as usize).is_multiple_of(align), "zalloc {size}/{align}");
+                        assert!((0..size).all(|i| *z.add(i) == 0), "zeroed ({size}/{align})");
+                        live.push((q, grown));
+                        live.push((z, layout));
+                    }
+                }
+                for (p, l) in live {
+                    // SAFETY: each block once, with the layout it has now.
+                    unsafe { a.dealloc(p, l) };
                 }
             }
         }
